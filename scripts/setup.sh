@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine: engine binaries from Debian's
+# packages (when missing and when we may install them), npm dependencies, and the compiled build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_pkgs=()
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_pkgs+=(mariadb-server)
+command -v mariadb-backup >/dev/null 2>&1 || need_pkgs+=(mariadb-backup)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql-15)
+command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${need_pkgs[*]} from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || true
+    # Installing a server package must not start or reconfigure the machine's own instances.
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+    rm -f /usr/sbin/policy-rc.d
+  else
+    echo "setup: missing ${need_pkgs[*]}; install them (as root: apt-get install ${need_pkgs[*]})" >&2
+  fi
+fi
+
+# npm dependencies: reinstall when package-lock.json changed since the last install.
+stamp=node_modules/.lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" >"$stamp"
+fi
+
+npm run --silent build
