@@ -107,21 +107,24 @@ export interface CopyReport {
 /** Where backups live. The default implementation is a local directory. */
 export interface BackupStore {
   /** Streams `data` into the store under `key`; resolves with its size and SHA-256 hex digest. */
-  put(key: string, data: Readable): Promise<BackupArtifact>;
+  put(key: string, data: Readable): Promise<StoredObject>;
   /** Opens the stored object; verifies nothing (use `verify`). */
   get(key: string): Readable;
   /** Re-reads the object and throws BackupChecksumError when it does not match. */
-  verify(artifact: BackupArtifact): Promise<void>;
+  verify(object: StoredObject): Promise<void>;
   delete(key: string): Promise<void>;
   exists(key: string): Promise<boolean>;
 }
 
-export interface BackupArtifact {
+export interface StoredObject {
   key: string;
   /** Human-readable location (a path for the local store). */
   location: string;
   sizeBytes: number;
   sha256: string;
+}
+
+export interface BackupArtifact extends StoredObject {
   engine: EngineName;
   /** The engine's replication position the backup is consistent with, when known. */
   position?: ReplicationPosition;
