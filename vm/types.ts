@@ -42,6 +42,12 @@ export interface ProcessSpec {
   cwd?: string;
   /** File the process's stdout/stderr go to. */
   logFile: string;
+  /**
+   * Signal that asks the process to shut down (default SIGTERM), sent to the process itself; whatever is
+   * left of its process group after it exits (or after the grace period) is SIGKILLed. PostgreSQL's fast
+   * shutdown is SIGINT (its SIGTERM waits for clients to disconnect).
+   */
+  stopSignal?: 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
 }
 
 /** Starts and supervises the long-running processes of nodes. */

@@ -1,0 +1,6 @@
+/** The `local` VM provider: nodes, firewalls and endpoints as detached processes on this machine. */
+export { LocalVmProvider, type LocalVmProviderOptions } from './provider';
+export { chownForProcess } from './run-as-user';
+export { reapAll } from './reap';
+export { resolveNodeEntry, type NodeCommand } from './entry-point';
+export type { Logger } from './supervisor';

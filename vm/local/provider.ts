@@ -1,0 +1,351 @@
+/**
+ * The `local` VM provider: each node is a directory under `<baseDir>/nodes/<node>/` plus two loopback
+ * ports (the engine's private port and the public port its firewall listens on); each cluster endpoint
+ * is a front on its own port under `<baseDir>/endpoints/<cluster>/`. All processes run detached and
+ * survive the orchestrator; `resume` adopts them. State lives in `<baseDir>/state.json`.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+
+import { parseAllowlist } from '../allowlist';
+import { InvalidAddressError } from '../../engines/errors';
+import { InvalidNameError, PortsExhaustedError, UnknownNodeError } from '../errors';
+import type {
+  EndpointAddress,
+  ProcessSpec,
+  ProcessSupervisor,
+  ProvisionedNode,
+  ProvisionRequest,
+  VmProvider,
+} from '../types';
+import { FrontRunner, type FrontPaths, type FrontSettings } from './front-runner';
+import { KeyedMutex } from './keyed-mutex';
+import { candidatePorts, canBind, DEFAULT_PORT_RANGE, hasIpv6Loopback } from './ports';
+import { LocalSupervisor, type Logger } from './supervisor';
+import { StateStore, type NodeRecord, type ProviderState } from './state-store';
+
+export interface LocalVmProviderOptions {
+  baseDir: string;
+  /** Inclusive range the provider allocates ports from. */
+  portRange?: [number, number];
+  /** Address engines and fronts listen on (default 127.0.0.1; fronts also listen on ::1 when it exists). */
+  host?: string;
+  logger?: Logger;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function validateName(kind: string, name: string): void {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new InvalidNameError(
+      `${kind} name ${JSON.stringify(name)} is invalid; use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+}
+
+export const firewallKey = (node: string) => `firewall/${node}`;
+export const endpointKey = (cluster: string) => `endpoint/${cluster}`;
+export const nodeProcessKey = (node: string, name: string) => `node/${node}/${name}`;
+
+export class LocalVmProvider implements VmProvider {
+  readonly name = 'local';
+  readonly supervisor: ProcessSupervisor;
+  readonly baseDir: string;
+  private readonly host: string;
+  private readonly portRange: [number, number];
+  private readonly log: Logger;
+  private readonly mutex = new KeyedMutex();
+  private opened: Promise<{ store: StateStore; processes: LocalSupervisor; fronts: FrontRunner }> | undefined;
+
+  constructor(options: LocalVmProviderOptions) {
+    this.baseDir = options.baseDir;
+    this.host = options.host ?? '127.0.0.1';
+    this.portRange = options.portRange ?? DEFAULT_PORT_RANGE;
+    this.log = options.logger ?? (() => undefined);
+    this.supervisor = new NodeProcesses(this);
+  }
+
+  async provision(request: ProvisionRequest): Promise<ProvisionedNode> {
+    validateName('node', request.node);
+    validateName('cluster', request.cluster);
+    const { store, fronts } = await this.open();
+    return this.mutex.run(`node:${request.node}`, async () => {
+      let record = store.state.nodes[request.node];
+      if (record !== undefined && record.cluster !== request.cluster) {
+        throw new InvalidNameError(
+          `node ${request.node} already belongs to cluster ${record.cluster}; node names are unique per provider`,
+        );
+      }
+      if (record === undefined) {
+        const [privatePort, publicPort] = await this.allocatePorts([
+          `node:${request.node}:private`,
+          `node:${request.node}:public`,
+        ]);
+        const nodeDir = this.nodeDir(request.node);
+        record = {
+          cluster: request.cluster,
+          node: request.node,
+          dataDir: join(nodeDir, 'data'),
+          host: this.host,
+          privatePort,
+          publicHost: this.host,
+          publicPort,
+          plan: request.plan,
+          allowlist: [],
+          generation: 1,
+          createdAt: new Date().toISOString(),
+        };
+        const created = record;
+        await store.update((state) => (state.nodes[request.node] = created));
+        this.log('node provisioned', { node: request.node, privatePort, publicPort });
+      }
+      await fs.mkdir(record.dataDir, { recursive: true, mode: 0o755 });
+      await fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record));
+      return toProvisionedNode(record);
+    });
+  }
+
+  async deprovision(node: string): Promise<void> {
+    validateName('node', node);
+    const { store, processes } = await this.open();
+    await this.mutex.run(`node:${node}`, async () => {
+      for (const key of [...processes.keys(`node/${node}/`), firewallKey(node)]) await processes.stop(key);
+      await fs.rm(this.nodeDir(node), { recursive: true, force: true });
+      if (store.state.nodes[node] === undefined) return;
+      await store.update((state) => {
+        delete state.nodes[node];
+        releasePorts(state, (owner) => owner.startsWith(`node:${node}:`));
+      });
+      this.log('node deprovisioned', { node });
+    });
+  }
+
+  async describe(node: string): Promise<ProvisionedNode | undefined> {
+    const { store } = await this.open();
+    const record = store.state.nodes[node];
+    return record === undefined ? undefined : toProvisionedNode(record);
+  }
+
+  /** The node's current (normalised) allowlist; undefined when the node is unknown. */
+  async getAllowlist(node: string): Promise<string[] | undefined> {
+    const { store } = await this.open();
+    return store.state.nodes[node]?.allowlist.slice();
+  }
+
+  async setAllowlist(node: string, allowlist: string[]): Promise<void> {
+    const normalised = parseAllowlist(allowlist);
+    const { store, fronts } = await this.open();
+    await this.mutex.run(`node:${node}`, async () => {
+      const record = store.state.nodes[node];
+      if (record === undefined) throw new UnknownNodeError(`node ${node} is not provisioned; provision it first`);
+      await store.update(() => {
+        record.allowlist = normalised;
+        record.generation++;
+      });
+      await fronts.apply(firewallKey(node), this.firewallPaths(node), await this.firewallConfig(record));
+      this.log('allowlist applied', { node, allowlist: normalised });
+    });
+  }
+
+  async setEndpoint(cluster: string, target: EndpointAddress): Promise<EndpointAddress> {
+    validateName('cluster', cluster);
+    validateTarget(target);
+    const { store, fronts } = await this.open();
+    return this.mutex.run(`endpoint:${cluster}`, async () => {
+      let record = store.state.endpoints[cluster];
+      if (record === undefined) {
+        const [port] = await this.allocatePorts([`endpoint:${cluster}`]);
+        const created = { cluster, host: this.host, port, target: { ...target }, generation: 1 };
+        await store.update((state) => (state.endpoints[cluster] = created));
+        record = created;
+      } else if (record.target.host !== target.host || record.target.port !== target.port) {
+        const existing = record;
+        await store.update(() => {
+          existing.target = { host: target.host, port: target.port };
+          existing.generation++;
+        });
+      }
+      const endpoint = record;
+      await fronts.apply(endpointKey(cluster), this.endpointPaths(cluster), {
+        label: `endpoint ${cluster}`,
+        generation: endpoint.generation,
+        listen: await this.listenAddresses(endpoint.port),
+        target: endpoint.target,
+        allowlist: [],
+      });
+      this.log('endpoint points at target', { cluster, port: endpoint.port, target: endpoint.target });
+      return { host: endpoint.host, port: endpoint.port };
+    });
+  }
+
+  async getEndpoint(cluster: string): Promise<EndpointAddress | undefined> {
+    const { store } = await this.open();
+    const record = store.state.endpoints[cluster];
+    return record === undefined ? undefined : { host: record.host, port: record.port };
+  }
+
+  async removeEndpoint(cluster: string): Promise<void> {
+    validateName('cluster', cluster);
+    const { store, processes } = await this.open();
+    await this.mutex.run(`endpoint:${cluster}`, async () => {
+      await processes.stop(endpointKey(cluster));
+      await fs.rm(this.endpointPaths(cluster).dir, { recursive: true, force: true });
+      if (store.state.endpoints[cluster] === undefined) return;
+      await store.update((state) => {
+        delete state.endpoints[cluster];
+        releasePorts(state, (owner) => owner === `endpoint:${cluster}`);
+      });
+    });
+  }
+
+  async freeDiskBytes(node?: string): Promise<number> {
+    const { store } = await this.open();
+    let path = this.baseDir;
+    if (node !== undefined) {
+      if (store.state.nodes[node] === undefined) throw new UnknownNodeError(`node ${node} is not provisioned`);
+      path = this.nodeDir(node);
+    }
+    const stats = await fs.statfs(path);
+    return stats.bavail * stats.bsize;
+  }
+
+  async resume(): Promise<void> {
+    const { store, processes, fronts } = await this.open();
+    await processes.resumeAll();
+    // Fronts are re-applied so a configuration written just before a crash is in force.
+    for (const record of Object.values(store.state.nodes)) {
+      await this.mutex.run(`node:${record.node}`, async () =>
+        fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record)),
+      );
+    }
+    for (const cluster of Object.keys(store.state.endpoints)) {
+      const endpoint = store.state.endpoints[cluster];
+      await this.setEndpoint(cluster, endpoint.target);
+    }
+    this.log('provider resumed', { processes: Object.keys(store.state.processes).length });
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.opened === undefined) return;
+    const { processes } = await this.opened;
+    await processes.shutdown();
+  }
+
+  /** Lazily opens the state (a new instance after a crash picks it up here). */
+  open(): Promise<{ store: StateStore; processes: LocalSupervisor; fronts: FrontRunner }> {
+    this.opened ??= (async () => {
+      await fs.mkdir(join(this.baseDir, 'nodes'), { recursive: true, mode: 0o755 });
+      const store = await StateStore.open(this.baseDir);
+      const processes = new LocalSupervisor(store, this.log);
+      return { store, processes, fronts: new FrontRunner(processes) };
+    })();
+    this.opened.catch(() => (this.opened = undefined));
+    return this.opened;
+  }
+
+  nodeDir(node: string): string {
+    return join(this.baseDir, 'nodes', node);
+  }
+
+  private firewallPaths(node: string): FrontPaths {
+    return FrontRunner.paths(join(this.nodeDir(node), 'firewall'));
+  }
+
+  private endpointPaths(cluster: string): FrontPaths {
+    return FrontRunner.paths(join(this.baseDir, 'endpoints', cluster));
+  }
+
+  private async firewallConfig(record: NodeRecord): Promise<FrontSettings> {
+    return {
+      label: `firewall ${record.node}`,
+      generation: record.generation,
+      listen: await this.listenAddresses(record.publicPort),
+      target: { host: record.host, port: record.privatePort },
+      allowlist: record.allowlist,
+    };
+  }
+
+  /** The provider's host, plus `::1` when the host is IPv4 loopback so IPv6 clients can be tested. */
+  private async listenAddresses(port: number) {
+    const listen = [{ host: this.host, port, optional: false }];
+    if (this.host.startsWith('127.') && (await hasIpv6Loopback())) listen.push({ host: '::1', port, optional: true });
+    return listen;
+  }
+
+  private async allocatePorts(owners: string[]): Promise<number[]> {
+    const { store } = await this.open();
+    return this.mutex.run('ports', async () => {
+      const chosen: number[] = [];
+      const ipv6 = this.host.startsWith('127.') && (await hasIpv6Loopback());
+      for (const port of candidatePorts(this.portRange)) {
+        if (chosen.length === owners.length) break;
+        if (store.state.ports[port] !== undefined || chosen.includes(port)) continue;
+        if (!(await canBind(this.host, port)) || (ipv6 && !(await canBind('::1', port)))) continue;
+        chosen.push(port);
+      }
+      if (chosen.length < owners.length) {
+        throw new PortsExhaustedError(
+          `no free port left in ${this.portRange[0]}-${this.portRange[1]}; deprovision unused nodes or widen the range`,
+        );
+      }
+      await store.update((state) => owners.forEach((owner, i) => (state.ports[chosen[i]] = owner)));
+      return chosen;
+    });
+  }
+}
+
+/** `ProcessSupervisor` for engine drivers: processes are keyed by node and name, pid files in the node's run dir. */
+class NodeProcesses implements ProcessSupervisor {
+  constructor(private readonly provider: LocalVmProvider) {}
+
+  async start(node: string, name: string, spec: ProcessSpec): Promise<void> {
+    const { store, processes } = await this.checked(node, name);
+    if (store.state.nodes[node] === undefined) {
+      throw new UnknownNodeError(`node ${node} is not provisioned; provision it before starting its processes`);
+    }
+    await processes.ensure(
+      nodeProcessKey(node, name),
+      { ...spec, cwd: spec.cwd ?? this.provider.nodeDir(node) },
+      join(this.provider.nodeDir(node), 'run', `${name}.pid`),
+    );
+  }
+
+  async stop(node: string, name: string, graceMs?: number): Promise<void> {
+    const { processes } = await this.checked(node, name);
+    await processes.stop(nodeProcessKey(node, name), graceMs);
+  }
+
+  async isRunning(node: string, name: string): Promise<boolean> {
+    const { processes } = await this.checked(node, name);
+    return processes.isRunning(nodeProcessKey(node, name));
+  }
+
+  private checked(node: string, name: string) {
+    validateName('node', node);
+    validateName('process', name);
+    return this.provider.open();
+  }
+}
+
+function toProvisionedNode(record: NodeRecord): ProvisionedNode {
+  const { cluster, node, dataDir, host, privatePort, publicHost, publicPort } = record;
+  return { cluster, node, dataDir, host, privatePort, publicHost, publicPort };
+}
+
+function releasePorts(state: ProviderState, isReleased: (owner: string) => boolean): void {
+  for (const [port, owner] of Object.entries(state.ports)) {
+    if (isReleased(owner)) delete state.ports[port];
+  }
+}
+
+function validateTarget(target: EndpointAddress): void {
+  const valid =
+    typeof target?.host === 'string' &&
+    target.host !== '' &&
+    Number.isInteger(target.port) &&
+    target.port > 0 &&
+    target.port < 65536;
+  if (!valid) {
+    throw new InvalidAddressError(`endpoint target ${JSON.stringify(target)} is not a host and a port from 1 to 65535`);
+  }
+}
