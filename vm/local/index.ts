@@ -1,5 +1,5 @@
 /** The `local` VM provider: nodes, firewalls and endpoints as detached processes on this machine. */
-export { LocalVmProvider, type LocalVmProviderOptions } from './provider';
+export { LocalVmProvider, type LocalVmProviderOptions, type RecordedProcess } from './provider';
 export { chownForProcess } from './run-as-user';
 export { reapAll } from './reap';
 export { resolveNodeEntry, type NodeCommand } from './entry-point';

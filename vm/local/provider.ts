@@ -33,6 +33,14 @@ export interface LocalVmProviderOptions {
   logger?: Logger;
 }
 
+export interface RecordedProcess {
+  /** `node/<node>/<name>`, `firewall/<node>` or `endpoint/<cluster>`. */
+  key: string;
+  pid?: number;
+  /** Running and supervised by this provider instance. */
+  running: boolean;
+}
+
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 export function validateName(kind: string, name: string): void {
@@ -225,10 +233,30 @@ export class LocalVmProvider implements VmProvider {
     this.log('provider resumed', { processes: Object.keys(store.state.processes).length });
   }
 
+  /** Every process the provider records, with its pid and whether it runs (diagnostics and tests). */
+  async processes(): Promise<RecordedProcess[]> {
+    const { store, processes } = await this.open();
+    return Object.entries(store.state.processes).map(([key, record]) => ({
+      key,
+      pid: record.identity?.pid,
+      running: processes.isRunning(key),
+    }));
+  }
+
   async shutdown(): Promise<void> {
     if (this.opened === undefined) return;
     const { processes } = await this.opened;
     await processes.shutdown();
+  }
+
+  /**
+   * Stops supervising without stopping anything: the processes keep running (like VMs when their
+   * orchestrator goes away) and a later provider adopts them with `resume`.
+   */
+  async detach(): Promise<void> {
+    if (this.opened === undefined) return;
+    const { processes } = await this.opened;
+    processes.detach();
   }
 
   /** Lazily opens the state (a new instance after a crash picks it up here). */

@@ -105,7 +105,7 @@ export class LocalSupervisor {
    * machine was shut down, the VMs were not deleted).
    */
   async shutdown(graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
-    for (const key of [...this.runtimes.keys()]) this.unsupervise(key);
+    this.detach();
     await Promise.all(
       Object.entries(this.store.state.processes).map(([key, record]) =>
         this.mutex.run(key, async () => {
@@ -114,6 +114,11 @@ export class LocalSupervisor {
         }),
       ),
     );
+  }
+
+  /** Forgets every process without touching it (another supervisor may adopt them). */
+  detach(): void {
+    for (const key of [...this.runtimes.keys()]) this.unsupervise(key);
   }
 
   private supervise(key: string): void {

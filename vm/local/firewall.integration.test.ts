@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { InvalidAddressError } from '../../engines/errors';
+import { createTestProvider, type TestProvider } from '../../test/local-provider';
+import type { ProvisionedNode } from '../types';
+import { hasIpv6Loopback } from './ports';
+import { closed, echo, greetingVia, probe, startBackend, type Backend } from './test-support';
+
+describe('node firewall', () => {
+  let env: TestProvider;
+  let node: ProvisionedNode;
+  let backend: Backend;
+
+  beforeAll(async () => {
+    env = await createTestProvider();
+    node = await env.provider.provision({ cluster: 'fw', node: 'fw1', plan: { cpu: 1, ramMb: 128, diskGb: 1 } });
+    backend = await startBackend('backend', node.privatePort, node.host);
+  });
+
+  afterAll(async () => {
+    await backend?.close();
+    await env?.cleanup();
+  });
+
+  const from = (localAddress: string) => greetingVia(node.publicPort, { localAddress });
+
+  it('forwards everyone while the allowlist is empty', async () => {
+    expect(await from('127.0.0.2')).toBe('backend');
+    expect(await from('127.0.0.5')).toBe('backend');
+    expect(await greetingVia(node.publicPort, { host: '::1' })).toBe('backend');
+  });
+
+  it('refuses sources outside the allowlist without any byte from the backend', async () => {
+    await env.provider.setAllowlist('fw1', ['127.0.0.3/32']);
+    const before = backend.accepted();
+    expect(await probe(node.publicPort, { localAddress: '127.0.0.2' })).toEqual({ admitted: false });
+    expect(backend.accepted()).toBe(before);
+    expect(await from('127.0.0.3')).toBe('backend');
+  });
+
+  it('admits a source once it or a covering range is added, without restarting the front', async () => {
+    const [firewallBefore] = (await env.provider.processes()).filter((p) => p.key === 'firewall/fw1');
+    await env.provider.setAllowlist('fw1', ['127.0.0.3/32', '127.0.0.2']);
+    expect(await from('127.0.0.2')).toBe('backend');
+    await env.provider.setAllowlist('fw1', ['127.0.0.0/30']);
+    expect(await from('127.0.0.2')).toBe('backend');
+    expect(await from('127.0.0.4')).toBeUndefined();
+    const [firewallAfter] = (await env.provider.processes()).filter((p) => p.key === 'firewall/fw1');
+    expect(firewallAfter.pid).toBe(firewallBefore.pid);
+  });
+
+  it('closes existing connections that are no longer allowed and keeps the others', async () => {
+    await env.provider.setAllowlist('fw1', ['127.0.0.2', '127.0.0.3']);
+    const dropped = await probe(node.publicPort, { localAddress: '127.0.0.2' });
+    const kept = await probe(node.publicPort, { localAddress: '127.0.0.3' });
+    if (!dropped.admitted || !kept.admitted) throw new Error('both connections should have been admitted');
+    expect(await echo(kept.socket, 'before')).toBe('before');
+
+    await env.provider.setAllowlist('fw1', ['127.0.0.3']);
+    await closed(dropped.socket);
+    expect(await echo(kept.socket, 'after')).toBe('after');
+    kept.socket.destroy();
+  });
+
+  it('admits IPv6 loopback with ::1/128 and refuses it with an IPv4-only list', async (context) => {
+    if (!(await hasIpv6Loopback())) context.skip();
+    await env.provider.setAllowlist('fw1', ['::1/128']);
+    expect(await greetingVia(node.publicPort, { host: '::1' })).toBe('backend');
+    expect(await from('127.0.0.2')).toBeUndefined();
+
+    await env.provider.setAllowlist('fw1', ['127.0.0.0/8']);
+    expect(await greetingVia(node.publicPort, { host: '::1' })).toBeUndefined();
+    expect(await from('127.0.0.2')).toBe('backend');
+  });
+
+  it('rejects a malformed allowlist naming the entry and keeps the current one', async () => {
+    await env.provider.setAllowlist('fw1', ['127.0.0.3']);
+    await expect(env.provider.setAllowlist('fw1', ['127.0.0.2', '10.0.0.300'])).rejects.toThrow(
+      new InvalidAddressError('"10.0.0.300" is not a valid IPv4 address (300 is greater than 255)'),
+    );
+    await expect(env.provider.setAllowlist('fw1', ['10.0.0.0/33'])).rejects.toThrow(/"10\.0\.0\.0\/33"/);
+    expect(await env.provider.getAllowlist('fw1')).toEqual(['127.0.0.3/32']);
+    expect(await from('127.0.0.2')).toBeUndefined();
+  });
+
+  it('opens to everyone again with an empty list', async () => {
+    await env.provider.setAllowlist('fw1', []);
+    expect(await from('127.0.0.2')).toBe('backend');
+    expect(await from('127.0.0.9')).toBe('backend');
+  });
+});
