@@ -9,7 +9,7 @@ import { join } from 'node:path';
 
 import { parseAllowlist } from '../allowlist';
 import { InvalidAddressError } from '../../engines/errors';
-import { InvalidNameError, PortsExhaustedError, UnknownNodeError } from '../errors';
+import { InvalidNameError, PortsExhaustedError, ProcessStartError, UnknownNodeError } from '../errors';
 import type {
   EndpointAddress,
   ProcessSpec,
@@ -76,7 +76,7 @@ export class LocalVmProvider implements VmProvider {
   async provision(request: ProvisionRequest): Promise<ProvisionedNode> {
     validateName('node', request.node);
     validateName('cluster', request.cluster);
-    const { store, fronts } = await this.open();
+    const { store } = await this.open();
     return this.mutex.run(`node:${request.node}`, async () => {
       let record = store.state.nodes[request.node];
       if (record !== undefined && record.cluster !== request.cluster) {
@@ -107,8 +107,7 @@ export class LocalVmProvider implements VmProvider {
         await store.update((state) => (state.nodes[request.node] = created));
         this.log('node provisioned', { node: request.node, privatePort, publicPort });
       }
-      await fs.mkdir(record.dataDir, { recursive: true, mode: 0o755 });
-      await fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record));
+      await this.bringUp(record);
       return toProvisionedNode(record);
     });
   }
@@ -218,19 +217,28 @@ export class LocalVmProvider implements VmProvider {
   }
 
   async resume(): Promise<void> {
-    const { store, processes, fronts } = await this.open();
+    const { store, processes } = await this.open();
     await processes.resumeAll();
-    // Fronts are re-applied so a configuration written just before a crash is in force.
+    // Nodes and endpoints are re-applied so a half-done provision, or a configuration written just
+    // before a crash, is completed. One failure does not keep the others from resuming.
+    const failures: string[] = [];
+    const attempt = async (what: string, step: () => Promise<unknown>) => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(`${what}: ${(error as Error).message}`);
+      }
+    };
     for (const record of Object.values(store.state.nodes)) {
-      await this.mutex.run(`node:${record.node}`, async () =>
-        fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record)),
-      );
+      await attempt(`node ${record.node}`, () => this.mutex.run(`node:${record.node}`, () => this.bringUp(record)));
     }
-    for (const cluster of Object.keys(store.state.endpoints)) {
-      const endpoint = store.state.endpoints[cluster];
-      await this.setEndpoint(cluster, endpoint.target);
+    for (const endpoint of Object.values(store.state.endpoints)) {
+      await attempt(`endpoint ${endpoint.cluster}`, () => this.setEndpoint(endpoint.cluster, endpoint.target));
     }
-    this.log('provider resumed', { processes: Object.keys(store.state.processes).length });
+    this.log('provider resumed', { processes: Object.keys(store.state.processes).length, failures });
+    if (failures.length > 0) {
+      throw new ProcessStartError(`resume incomplete (supervision continues): ${failures.join('; ')}`);
+    }
   }
 
   /** Every process the provider records, with its pid and whether it runs (diagnostics and tests). */
@@ -271,6 +279,13 @@ export class LocalVmProvider implements VmProvider {
     return this.opened;
   }
 
+  /** Makes sure the node's directories exist and its firewall runs with the recorded configuration. */
+  private async bringUp(record: NodeRecord): Promise<void> {
+    const { fronts } = await this.open();
+    await fs.mkdir(record.dataDir, { recursive: true, mode: 0o755 });
+    await fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record));
+  }
+
   nodeDir(node: string): string {
     return join(this.baseDir, 'nodes', node);
   }
@@ -303,6 +318,9 @@ export class LocalVmProvider implements VmProvider {
   private async allocatePorts(owners: string[]): Promise<number[]> {
     const { store } = await this.open();
     return this.mutex.run('ports', async () => {
+      // Ports an owner already holds (a crash between allocating and recording the node) are reused.
+      const held = new Map(Object.entries(store.state.ports).map(([port, owner]) => [owner, Number(port)]));
+      if (owners.every((owner) => held.has(owner))) return owners.map((owner) => held.get(owner) as number);
       const chosen: number[] = [];
       const ipv6 = this.host.startsWith('127.') && (await hasIpv6Loopback());
       for (const port of candidatePorts(this.portRange)) {

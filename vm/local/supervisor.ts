@@ -30,8 +30,8 @@ const STABLE_RUN_MS = 30_000;
 
 interface Runtime {
   child?: ChildProcess;
-  /** Set from the moment a death is noticed until the replacement is recorded. */
-  restartPending: boolean;
+  /** Set while a (re)start is pending or in progress: polling leaves the process alone then. */
+  busy: boolean;
   restartTimer?: NodeJS.Timeout;
   failures: number;
   startedAt: number;
@@ -47,7 +47,10 @@ export class LocalSupervisor {
     private readonly log: Logger,
   ) {}
 
-  /** Starts the process under `key`, or adopts it when the recorded one is still running; then supervises it. */
+  /**
+   * Starts the process under `key`, or adopts it when the recorded one is still running; then supervises
+   * it. When a new process cannot be spawned, nothing is left recorded and the error is thrown.
+   */
   ensure(key: string, spec: ProcessSpec, pidFile: string): Promise<void> {
     return this.mutex.run(key, async () => {
       const record = this.store.state.processes[key];
@@ -60,13 +63,20 @@ export class LocalSupervisor {
           });
         }
         await this.store.update((state) => (state.processes[key] = { ...record, spec, pidFile, identity }));
-        this.supervise(key);
+        this.supervise(key).busy = false;
         return;
       }
       // Record the wish to run before spawning, so a crash in between still leaves a record to resume.
       await this.store.update((state) => (state.processes[key] = { spec, pidFile, identity }));
-      await this.launch(key);
-      this.supervise(key);
+      const runtime = this.supervise(key);
+      try {
+        await this.launch(key);
+      } catch (error) {
+        this.unsupervise(key);
+        await this.store.update((state) => delete state.processes[key]);
+        throw error;
+      }
+      runtime.busy = false;
     });
   }
 
@@ -93,10 +103,29 @@ export class LocalSupervisor {
     return Object.keys(this.store.state.processes).filter((key) => key.startsWith(prefix));
   }
 
-  /** Adopts every recorded process that still runs and restarts the others. */
+  /**
+   * Adopts every recorded process that still runs and restarts the others. A process that cannot be
+   * started now stays recorded and supervised, so it is retried with backoff (and logged).
+   */
   async resumeAll(): Promise<void> {
     for (const [key, record] of Object.entries(this.store.state.processes)) {
-      await this.ensure(key, record.spec, record.pidFile);
+      const identity = record.identity ?? (await readPidFile(record.pidFile))?.identity;
+      await this.mutex.run(key, async () => {
+        if (identity !== undefined && processStatus(identity, record.spec.command) === 'alive') {
+          if (record.identity === undefined) await this.store.update(() => (record.identity = identity));
+          this.supervise(key).busy = false;
+          return;
+        }
+        const runtime = this.supervise(key);
+        try {
+          await this.launch(key);
+          this.log('process restarted on resume', { key, pid: this.store.state.processes[key]?.identity?.pid });
+          runtime.busy = false;
+        } catch (error) {
+          runtime.busy = false;
+          this.scheduleRestart(key, `cannot start on resume: ${(error as Error).message}`);
+        }
+      });
     }
   }
 
@@ -107,8 +136,11 @@ export class LocalSupervisor {
   async shutdown(graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
     this.detach();
     await Promise.all(
-      Object.entries(this.store.state.processes).map(([key, record]) =>
+      Object.keys(this.store.state.processes).map((key) =>
         this.mutex.run(key, async () => {
+          // Read inside the lock: a restart that held it may have replaced the process.
+          const record = this.store.state.processes[key];
+          if (record === undefined) return;
           await terminate(record, graceMs);
           await fs.rm(record.pidFile, { force: true });
         }),
@@ -121,12 +153,18 @@ export class LocalSupervisor {
     for (const key of [...this.runtimes.keys()]) this.unsupervise(key);
   }
 
-  private supervise(key: string): void {
-    if (!this.runtimes.has(key)) this.runtimes.set(key, { restartPending: false, failures: 0, startedAt: Date.now() });
+  /** Puts the process under supervision (busy until its caller has a running process recorded). */
+  private supervise(key: string): Runtime {
+    let runtime = this.runtimes.get(key);
+    if (runtime === undefined) {
+      runtime = { busy: true, failures: 0, startedAt: Date.now() };
+      this.runtimes.set(key, runtime);
+    }
     if (this.pollTimer === undefined) {
       this.pollTimer = setInterval(() => this.poll(), POLL_INTERVAL_MS);
       this.pollTimer.unref();
     }
+    return runtime;
   }
 
   private unsupervise(key: string): void {
@@ -144,7 +182,7 @@ export class LocalSupervisor {
   private poll(): void {
     for (const [key, runtime] of this.runtimes) {
       const record = this.store.state.processes[key];
-      if (runtime.restartPending || record === undefined) continue;
+      if (runtime.busy || record === undefined) continue;
       if (record.identity === undefined || processStatus(record.identity, record.spec.command) !== 'alive') {
         this.scheduleRestart(key, 'process is no longer running');
       }
@@ -153,8 +191,8 @@ export class LocalSupervisor {
 
   private scheduleRestart(key: string, reason: string): void {
     const runtime = this.runtimes.get(key);
-    if (runtime === undefined || runtime.restartPending) return;
-    runtime.restartPending = true;
+    if (runtime === undefined || runtime.busy) return;
+    runtime.busy = true;
     runtime.failures = Date.now() - runtime.startedAt >= STABLE_RUN_MS ? 1 : runtime.failures + 1;
     const delayMs = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (runtime.failures - 1));
     this.log('supervised process died unexpectedly; restarting', { key, reason, delayMs, failures: runtime.failures });
@@ -178,7 +216,7 @@ export class LocalSupervisor {
           failure = error as Error;
         }
       }
-      runtime.restartPending = false;
+      runtime.busy = false;
       if (failure !== undefined) this.scheduleRestart(key, `restart failed: ${failure.message}`);
     });
   }
@@ -187,7 +225,10 @@ export class LocalSupervisor {
   private async launch(key: string): Promise<void> {
     const record = this.store.state.processes[key];
     await terminate(record, 0);
-    const { child, identity } = await spawnDetached(record.spec);
+    const { child, identity } = await spawnDetached(record.spec, (child, code, signal) => {
+      const current = this.runtimes.get(key);
+      if (current?.child === child) this.scheduleRestart(key, `exited with ${signal ?? `code ${code}`}`);
+    });
     await writePidFile(record.pidFile, identity, record.spec.command);
     await this.store.update(
       (state) => (state.processes[key] = { ...record, identity, startedAt: new Date().toISOString() }),
@@ -197,14 +238,15 @@ export class LocalSupervisor {
       runtime.child = child;
       runtime.startedAt = Date.now();
     }
-    child.on('exit', (code, signal) => {
-      const current = this.runtimes.get(key);
-      if (current?.child === child) this.scheduleRestart(key, `exited with ${signal ?? `code ${code}`}`);
-    });
   }
 }
 
-async function spawnDetached(spec: ProcessSpec): Promise<{ child: ChildProcess; identity: ProcessIdentity }> {
+type ExitListener = (child: ChildProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+
+async function spawnDetached(
+  spec: ProcessSpec,
+  onExit: ExitListener,
+): Promise<{ child: ChildProcess; identity: ProcessIdentity }> {
   const ids = spawnIdentity(spec.runAsUser);
   await fs.mkdir(dirname(spec.logFile), { recursive: true });
   const log = await fs.open(spec.logFile, 'a', 0o640);
@@ -220,9 +262,11 @@ async function spawnDetached(spec: ProcessSpec): Promise<{ child: ChildProcess; 
       uid: ids?.uid,
       gid: ids?.gid,
     });
+    const spawned = child;
+    spawned.on('exit', (code, signal) => onExit(spawned, code, signal));
     await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
+      spawned.once('spawn', resolve);
+      spawned.once('error', reject);
     });
   } catch (error) {
     throw new ProcessStartError(`cannot start ${spec.command}: ${(error as Error).message}`, { cause: error });
