@@ -62,7 +62,8 @@ describe('crash survival', () => {
     process.kill(before('node/crash1/sleeper'), 'SIGKILL');
     await waitUntil(() => !isAlive(before('node/crash1/sleeper')), 'the sleeper is dead');
 
-    provider = new LocalVmProvider({ baseDir });
+    const logged: string[] = [];
+    provider = new LocalVmProvider({ baseDir, logger: (message) => logged.push(message) });
     await provider.resume();
     const resumed = await provider.processes();
     for (const key of ['node/crash1/engine', 'firewall/crash1', 'endpoint/crash']) {
@@ -84,6 +85,7 @@ describe('crash survival', () => {
       const engine = (await provider!.processes()).find((p) => p.key === 'node/crash1/engine')!;
       return engine.running && engine.pid !== before('node/crash1/engine');
     }, 'the engine is restarted');
+    expect(logged).toContain('supervised process died unexpectedly; restarting');
     await waitUntil(
       async () => (await greetingVia(report.node.publicPort)) === 'engine',
       'the restarted engine answers through the firewall',

@@ -4,7 +4,7 @@ import { InvalidAddressError } from '../../engines/errors';
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
 import type { ProvisionedNode } from '../types';
 import { hasIpv6Loopback } from './ports';
-import { closed, echo, greetingVia, probe, startBackend, type Backend } from './test-support';
+import { closed, echo, greetingVia, probe, startBackend, waitUntil, type Backend } from './test-support';
 
 describe('node firewall', () => {
   let env: TestProvider;
@@ -80,6 +80,19 @@ describe('node firewall', () => {
     );
     await expect(env.provider.setAllowlist('fw1', ['10.0.0.0/33'])).rejects.toThrow(/"10\.0\.0\.0\/33"/);
     expect(await env.provider.getAllowlist('fw1')).toEqual(['127.0.0.3/32']);
+    expect(await from('127.0.0.2')).toBeUndefined();
+  });
+
+  it('keeps enforcing the allowlist after its front crashes and is restarted', async () => {
+    await env.provider.setAllowlist('fw1', ['127.0.0.3']);
+    const firewall = async () => (await env.provider.processes()).find((p) => p.key === 'firewall/fw1')!;
+    const crashed = (await firewall()).pid!;
+    process.kill(crashed, 'SIGKILL');
+    await waitUntil(async () => {
+      const now = await firewall();
+      return now.running && now.pid !== crashed;
+    }, 'the firewall is restarted');
+    await waitUntil(async () => (await from('127.0.0.3')) === 'backend', 'the restarted firewall forwards');
     expect(await from('127.0.0.2')).toBeUndefined();
   });
 

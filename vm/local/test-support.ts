@@ -107,11 +107,22 @@ export async function closed(socket: Socket): Promise<void> {
   await once(socket, 'close');
 }
 
-/** Polls `condition` until it holds; fails after `timeoutMs` (a safety net, not a measured threshold). */
+/**
+ * Polls `condition` until it holds; a condition that throws counts as not yet (e.g. a port not listening
+ * yet). Fails after `timeoutMs` with the last error: a safety net, not a measured threshold.
+ */
 export async function waitUntil(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+  let lastError: unknown;
+  for (;;) {
+    try {
+      if (await condition()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting until ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
