@@ -51,7 +51,6 @@ interface Bounds {
   names?: Record<string, number>;
 }
 
-const SECOND: Bounds = { label: 'second', min: 0, max: 59 };
 const MINUTE: Bounds = { label: 'minute', min: 0, max: 59 };
 const HOUR: Bounds = { label: 'hour', min: 0, max: 23 };
 const DAY_OF_MONTH: Bounds = { label: 'day of month', min: 1, max: 31 };
