@@ -60,6 +60,30 @@ describe('cluster endpoint', () => {
     await again.detach();
   });
 
+  it("in front of a node, enforces that node's allowlist for the real client addresses", async () => {
+    const node = await env.provider.provision({
+      cluster: 'guarded',
+      node: 'guarded1',
+      plan: { cpu: 1, ramMb: 128, diskGb: 1 },
+    });
+    const engine = await startBackend('engine', node.privatePort, node.host);
+    try {
+      const endpoint = await env.provider.setEndpoint('guarded', { host: node.publicHost, port: node.publicPort });
+      expect(await greetingVia(endpoint.port, { localAddress: '127.0.0.2' })).toBe('engine');
+      const open = await probe(endpoint.port, { localAddress: '127.0.0.2' });
+      if (!open.admitted) throw new Error('the endpoint refused a connection');
+
+      await env.provider.setAllowlist('guarded1', ['127.0.0.3']);
+      await closed(open.socket);
+      expect(await greetingVia(endpoint.port, { localAddress: '127.0.0.2' })).toBeUndefined();
+      expect(await greetingVia(endpoint.port, { localAddress: '127.0.0.3' })).toBe('engine');
+    } finally {
+      await env.provider.removeEndpoint('guarded');
+      await engine.close();
+      await env.provider.deprovision('guarded1');
+    }
+  });
+
   it('rejects a malformed target', async () => {
     await expect(env.provider.setEndpoint('orders', { host: '', port: a.port })).rejects.toThrow(InvalidAddressError);
     await expect(env.provider.setEndpoint('orders', { host: '127.0.0.1', port: 70000 })).rejects.toThrow(

@@ -22,7 +22,7 @@ import { FrontRunner, type FrontPaths, type FrontSettings } from './front-runner
 import { KeyedMutex } from './keyed-mutex';
 import { candidatePorts, canBind, DEFAULT_PORT_RANGE, hasIpv6Loopback } from './ports';
 import { LocalSupervisor, type Logger } from './supervisor';
-import { StateStore, type NodeRecord, type ProviderState } from './state-store';
+import { StateStore, type EndpointRecord, type NodeRecord, type ProviderState } from './state-store';
 
 export interface LocalVmProviderOptions {
   baseDir: string;
@@ -152,12 +152,20 @@ export class LocalVmProvider implements VmProvider {
       await fronts.apply(firewallKey(node), this.firewallPaths(node), await this.firewallConfig(record));
       this.log('allowlist applied', { node, allowlist: normalised });
     });
+    // An endpoint in front of this node enforces the same allowlist (see `endpointSettings`).
+    for (const endpoint of Object.values(store.state.endpoints)) {
+      if (this.nodeBehind(store.state, endpoint.target)?.node !== node) continue;
+      await this.mutex.run(`endpoint:${endpoint.cluster}`, async () => {
+        await store.update(() => endpoint.generation++);
+        await this.applyEndpoint(endpoint);
+      });
+    }
   }
 
   async setEndpoint(cluster: string, target: EndpointAddress): Promise<EndpointAddress> {
     validateName('cluster', cluster);
     validateTarget(target);
-    const { store, fronts } = await this.open();
+    const { store } = await this.open();
     return this.mutex.run(`endpoint:${cluster}`, async () => {
       let record = store.state.endpoints[cluster];
       if (record === undefined) {
@@ -173,13 +181,7 @@ export class LocalVmProvider implements VmProvider {
         });
       }
       const endpoint = record;
-      await fronts.apply(endpointKey(cluster), this.endpointPaths(cluster), {
-        label: `endpoint ${cluster}`,
-        generation: endpoint.generation,
-        listen: await this.listenAddresses(endpoint.port),
-        target: endpoint.target,
-        allowlist: [],
-      });
+      await this.applyEndpoint(endpoint);
       this.log('endpoint points at target', { cluster, port: endpoint.port, target: endpoint.target });
       return { host: endpoint.host, port: endpoint.port };
     });
@@ -308,6 +310,34 @@ export class LocalVmProvider implements VmProvider {
     };
   }
 
+  /**
+   * When the endpoint's target is one of our nodes (its public or private address), the endpoint goes
+   * straight to the node's engine and enforces the node's allowlist itself: through the node's firewall
+   * every client would arrive from the endpoint's own address, and the allowlist could not tell them apart.
+   */
+  private async applyEndpoint(endpoint: EndpointRecord): Promise<void> {
+    const { store, fronts } = await this.open();
+    const node = this.nodeBehind(store.state, endpoint.target);
+    const forwardsTo = node === undefined ? endpoint.target : { host: node.host, port: node.privatePort };
+    // Recorded so the port stays reserved while the front may still forward there (see allocatePorts).
+    await store.update(() => (endpoint.forwardsTo = forwardsTo));
+    await fronts.apply(endpointKey(endpoint.cluster), this.endpointPaths(endpoint.cluster), {
+      label: `endpoint ${endpoint.cluster}`,
+      generation: endpoint.generation,
+      listen: await this.listenAddresses(endpoint.port),
+      target: forwardsTo,
+      allowlist: node?.allowlist ?? [],
+    });
+  }
+
+  private nodeBehind(state: ProviderState, target: EndpointAddress): NodeRecord | undefined {
+    return Object.values(state.nodes).find(
+      (node) =>
+        (node.publicHost === target.host && node.publicPort === target.port) ||
+        (node.host === target.host && node.privatePort === target.port),
+    );
+  }
+
   /** The provider's host, plus `::1` when the host is IPv4 loopback so IPv6 clients can be tested. */
   private async listenAddresses(port: number) {
     const listen = [{ host: this.host, port, optional: false }];
@@ -321,11 +351,16 @@ export class LocalVmProvider implements VmProvider {
       // Ports an owner already holds (a crash between allocating and recording the node) are reused.
       const held = new Map(Object.entries(store.state.ports).map(([port, owner]) => [owner, Number(port)]));
       if (owners.every((owner) => held.has(owner))) return owners.map((owner) => held.get(owner) as number);
+      // A port an endpoint forwards to is never handed out, even after its node is gone: the endpoint
+      // must not end up in front of another cluster's engine before it is moved or removed.
+      const forwardedTo = new Set(
+        Object.values(store.state.endpoints).flatMap((e) => [e.target.port, e.forwardsTo?.port ?? e.target.port]),
+      );
       const chosen: number[] = [];
       const ipv6 = this.host.startsWith('127.') && (await hasIpv6Loopback());
       for (const port of candidatePorts(this.portRange)) {
         if (chosen.length === owners.length) break;
-        if (store.state.ports[port] !== undefined || chosen.includes(port)) continue;
+        if (store.state.ports[port] !== undefined || forwardedTo.has(port) || chosen.includes(port)) continue;
         if (!(await canBind(this.host, port)) || (ipv6 && !(await canBind('::1', port)))) continue;
         chosen.push(port);
       }

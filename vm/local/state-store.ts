@@ -23,6 +23,8 @@ export interface NodeRecord extends ProvisionedNode {
 export interface EndpointRecord extends EndpointAddress {
   cluster: string;
   target: EndpointAddress;
+  /** Where the front actually forwards: the target, or the engine behind it when the target is a node. */
+  forwardsTo?: EndpointAddress;
   generation: number;
 }
 
