@@ -13,7 +13,6 @@ import { ScheduleSpecError } from './spec-errors';
 import { jitterMs } from './spec-jitter';
 import { durationToMs, durationToWholeSeconds, timestampToMs } from './spec-proto';
 import { civilToEpochSeconds, loadTimeZone, type TimeZone, UnknownTimeZoneError } from './timezone';
-import { parseTimezoneData, TimezoneDataError } from './tz-tzif';
 
 export { ScheduleSpecError } from './spec-errors';
 
@@ -69,12 +68,11 @@ const FIRST_SECOND_PAST_CALENDAR = civilToEpochSeconds(MAX_CALENDAR_YEAR + 1, 1,
 function loadZone(spec: ScheduleSpec): TimeZone {
   const name = spec.timezoneName ?? '';
   if (spec.timezoneData && spec.timezoneData.length > 0) {
-    try {
-      return parseTimezoneData(name, spec.timezoneData);
-    } catch (error) {
-      if (error instanceof TimezoneDataError) throw new ScheduleSpecError(`invalid timezoneData: ${error.message}`);
-      throw error;
-    }
+    // Inline TZif rules are rare (the SDKs send zone names); rejected rather than half-supported.
+    throw new ScheduleSpecError(
+      'invalid timezoneData: inline TZif zone data is not supported by this server; leave timezoneData empty and ' +
+        'set timezoneName to the IANA name of the zone (e.g. "Europe/Berlin")',
+    );
   }
   try {
     return loadTimeZone(name);

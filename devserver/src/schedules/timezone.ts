@@ -44,11 +44,6 @@ const SECONDS_PER_DAY = 86_400;
 
 export const UTC_ZONE: TimeZone = { name: 'UTC', offsetAt: () => 0 };
 
-/** A zone whose offset never changes (used for fixed-offset zones built from TZif data, and in tests). */
-export function fixedOffsetZone(name: string, offsetSeconds: number): TimeZone {
-  return { name, offsetAt: () => offsetSeconds };
-}
-
 const zoneCache = new Map<string, TimeZone>();
 
 /**
