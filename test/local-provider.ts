@@ -22,7 +22,8 @@ export async function createTestProvider(): Promise<TestProvider> {
   const baseDir = await fs.mkdtemp(join(tmpdir(), 'dbcluster-vm-'));
   // mkdtemp makes the directory private; engine users (postgres, mysql) must be able to reach their nodes.
   await fs.chmod(baseDir, 0o755);
-  const logger = process.env.VM_TEST_LOG ? (msg: string, fields?: object) => console.log(msg, fields ?? {}) : undefined;
+  // Quiet by default; VM_TEST_LOG=1 shows provisioning, restarts and failures.
+  const logger = process.env.VM_TEST_LOG ? (msg: string, fields?: object) => console.log(msg, fields ?? {}) : () => {};
   const provider = new LocalVmProvider({ baseDir, logger });
   return {
     provider,

@@ -52,7 +52,7 @@ describe('cluster endpoint', () => {
 
   it('keeps its port and target across a provider restart', async () => {
     const endpoint = (await env.provider.getEndpoint('orders'))!;
-    const again = new LocalVmProvider({ baseDir: env.baseDir });
+    const again = new LocalVmProvider({ baseDir: env.baseDir, logger: () => {} });
     await again.resume();
     expect(await again.getEndpoint('orders')).toEqual(endpoint);
     expect(await greetingVia(endpoint.port)).toBe('B');

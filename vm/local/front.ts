@@ -83,6 +83,8 @@ class Front {
       connection.client.destroy();
       connection.upstream.destroy();
     }
+    // The socket may live in the temp dir (long base dirs), where removing the base dir would not clean it.
+    if (this.control !== undefined && existsSync(this.config.controlSocket)) unlinkSync(this.config.controlSocket);
   }
 
   private accept(client: Socket): void {

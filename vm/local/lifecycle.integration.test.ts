@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
-import { InvalidNameError, PortsExhaustedError, UnknownNodeError } from '../errors';
+import { DirectoryNotReachableError, InvalidNameError, PortsExhaustedError, UnknownNodeError } from '../errors';
 import { chownForProcess, LocalVmProvider, reapAll } from '.';
 import { canBind } from './ports';
 import { isAlive } from './test-support';
@@ -94,6 +94,18 @@ describe('local provider lifecycle', () => {
     await env.provider.supervisor.stop('life1', 'as-postgres');
   });
 
+  it.runIf(isRoot)('says when runAsUser cannot reach a directory', async () => {
+    const node = (await env.provider.describe('life1'))!;
+    const hidden = join(node.dataDir, 'private');
+    await fs.mkdir(join(hidden, 'pg'), { recursive: true, mode: 0o700 });
+    await fs.chmod(hidden, 0o700);
+    await expect(chownForProcess(join(hidden, 'pg'), 'postgres')).rejects.toThrow(
+      new DirectoryNotReachableError(
+        `user "postgres" cannot traverse ${hidden} (mode 700); make it traversable (chmod o+x) or use a base directory outside it`,
+      ),
+    );
+  });
+
   it('refuses processes for unknown nodes and bad names', async () => {
     await expect(env.provider.supervisor.start('ghost', 'x', sleeper(tmpdir()))).rejects.toThrow(UnknownNodeError);
     await expect(env.provider.supervisor.start('life1', '../x', sleeper(tmpdir()))).rejects.toThrow(InvalidNameError);
@@ -140,7 +152,7 @@ describe('local provider lifecycle', () => {
     await env.provider.shutdown();
     expect(running.filter(isAlive)).toEqual([]);
 
-    const next = new LocalVmProvider({ baseDir: env.baseDir });
+    const next = new LocalVmProvider({ baseDir: env.baseDir, logger: () => {} });
     await next.resume();
     const restarted = await pids(next);
     expect(restarted).toHaveLength(5);
@@ -166,7 +178,7 @@ describe('port allocation', () => {
     }
     expect(low, 'three consecutive ports to test with').not.toBe(0);
     const baseDir = await fs.mkdtemp(join(tmpdir(), 'dbcluster-vm-ports-'));
-    const provider = new LocalVmProvider({ baseDir, portRange: [low, low + 2] });
+    const provider = new LocalVmProvider({ baseDir, portRange: [low, low + 2], logger: () => {} });
     try {
       const node = await provider.provision({ cluster: 'ports', node: 'ports1', plan });
       expect([node.privatePort, node.publicPort].sort((x, y) => x - y)).toEqual([low + 1, low + 2]);

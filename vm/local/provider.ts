@@ -28,8 +28,12 @@ export interface LocalVmProviderOptions {
   baseDir: string;
   /** Inclusive range the provider allocates ports from. */
   portRange?: [number, number];
-  /** Address engines and fronts listen on (default 127.0.0.1; fronts also listen on ::1 when it exists). */
+  /**
+   * Address engines and fronts listen on (default 127.0.0.1; fronts then also listen on ::1 when it
+   * exists). Use a specific address: the engine's private port is reachable wherever this address is.
+   */
   host?: string;
+  /** Receives lifecycle events (provisioning, restarts, failures); default: JSON lines on stderr. */
   logger?: Logger;
 }
 
@@ -51,6 +55,13 @@ export function validateName(kind: string, name: string): void {
   }
 }
 
+/** Default logger: one JSON line per event on stderr, so restarts are never silent. */
+function logToStderr(message: string, fields: object = {}): void {
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), source: 'vm/local', msg: message, ...fields })}\n`,
+  );
+}
+
 export const firewallKey = (node: string) => `firewall/${node}`;
 export const endpointKey = (cluster: string) => `endpoint/${cluster}`;
 export const nodeProcessKey = (node: string, name: string) => `node/${node}/${name}`;
@@ -69,7 +80,7 @@ export class LocalVmProvider implements VmProvider {
     this.baseDir = options.baseDir;
     this.host = options.host ?? '127.0.0.1';
     this.portRange = options.portRange ?? DEFAULT_PORT_RANGE;
-    this.log = options.logger ?? (() => undefined);
+    this.log = options.logger ?? logToStderr;
     this.supervisor = new NodeProcesses(this);
   }
 
