@@ -28,7 +28,8 @@ export interface ReplicaStatusRow {
   /** The source's binlog coordinates the replica has received up to. */
   readFile: string;
   readPos: number;
-  usesGtid: boolean;
+  /** How the replica asks for events: slave_pos / current_pos (MariaDB), auto (MySQL), none (file and offset). */
+  gtidMode: 'slave_pos' | 'current_pos' | 'auto' | 'none';
 }
 
 export interface ReplicationSource {
@@ -62,8 +63,12 @@ export interface Flavour {
   stopReceiving(): Statement[];
   startReplica(): Statement[];
   resetReplica(): Statement[];
-  /** Points the replica at a source by GTID; `startFrom` is the position the node already has. */
-  changeSource(source: ReplicationSource, startFrom: NodePositions): Statement[];
+  /**
+   * Points the node at a source by GTID; `startFrom` is the position the node already has. A `peer`
+   * link (multi-master) also takes the node's own writes into account when asking for events, so its
+   * own transactions never come back to it.
+   */
+  changeSource(source: ReplicationSource, startFrom: NodePositions, link: 'replica' | 'peer'): Statement[];
   /** Gives a node restored from a backup the backup's GTID history, so replication continues after it. */
   seedPosition(position: string): Statement[];
   /** Waits up to `timeoutSeconds` for the position; the query returns one row with column `reached` = 1 or 0. */
@@ -93,6 +98,11 @@ function secondsBehind(value: unknown): number | null {
   return value === null || value === undefined || value === '' ? null : Number(value);
 }
 
+function mariadbGtidMode(value: unknown): ReplicaStatusRow['gtidMode'] {
+  const mode = text(value).toLowerCase();
+  return mode === 'slave_pos' || mode === 'current_pos' ? mode : 'none';
+}
+
 export const mariadb: Flavour = {
   name: 'mariadb',
   binlogStatus: 'SHOW MASTER STATUS',
@@ -110,7 +120,7 @@ export const mariadb: Flavour = {
     execPos: num(row.Exec_Master_Log_Pos),
     readFile: text(row.Master_Log_File),
     readPos: num(row.Read_Master_Log_Pos),
-    usesGtid: text(row.Using_Gtid) !== '' && text(row.Using_Gtid) !== 'No',
+    gtidMode: mariadbGtidMode(row.Using_Gtid),
   }),
   // With log_slave_updates the binlog holds replicated transactions too; the applied position is
   // merged in for a node whose binlog was reset (it still knows what it applied).
@@ -122,13 +132,16 @@ export const mariadb: Flavour = {
   stopReceiving: () => [{ sql: 'STOP SLAVE IO_THREAD' }],
   startReplica: () => [{ sql: 'START SLAVE' }],
   resetReplica: () => [{ sql: 'STOP SLAVE' }, { sql: 'RESET SLAVE ALL' }],
-  changeSource: (source, startFrom) => [
+  changeSource: (source, startFrom, link) => [
     // Start after everything this node already has, its own writes as a former primary included.
     { sql: 'SET GLOBAL gtid_slave_pos = ?', values: [mergeMariadbPositions(startFrom.binlog, startFrom.applied)] },
     {
+      // A replica asks by what it applied (slave_pos). A multi-master peer writes in its own domain and
+      // asks by its current position (MariaDB's choice for rings), which includes its own writes, so
+      // its peer never sends it its own domain back.
       sql:
         'CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, ' +
-        'MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_HEARTBEAT_PERIOD = 1',
+        `MASTER_USE_GTID = ${link === 'peer' ? 'current_pos' : 'slave_pos'}, MASTER_CONNECT_RETRY = 1, MASTER_HEARTBEAT_PERIOD = 1`,
       values: [source.host, source.port, source.user, source.password],
     },
   ],
@@ -167,7 +180,7 @@ export function mysql(options: { binaryLogStatus: boolean }): Flavour {
       execPos: num(row.Exec_Source_Log_Pos),
       readFile: text(row.Source_Log_File),
       readPos: num(row.Read_Source_Log_Pos),
-      usesGtid: num(row.Auto_Position) === 1,
+      gtidMode: num(row.Auto_Position) === 1 ? 'auto' : 'none',
     }),
     positionOf: ({ binlog }) => binlog.replace(/\s+/g, ''),
     reached: (current, wanted) => mysqlGtidSetContains(current, wanted),

@@ -9,6 +9,7 @@ import { ReplicaDivergedError } from './errors';
 import { mariadbDivergence, mariadbMissing, mysqlGtidSetContains } from './gtid';
 import { readPosition, readReplicaStatus } from './health';
 import { layoutOf, readSettings, writeSettings, type NodeSettings } from './layout';
+import type { ReplicaStatusRow } from './flavour';
 import { withNode, type Session } from './session';
 
 /** How long configureAsReplica waits for the replica to connect and apply. */
@@ -111,8 +112,16 @@ export async function configureAsPrimary(node: EngineNode): Promise<void> {
   });
 }
 
-function sameSource(status: { sourceHost: string; sourcePort: number; usesGtid: boolean }, source: EngineNode) {
-  return status.sourceHost === source.host && status.sourcePort === source.port && status.usesGtid;
+type Link = 'replica' | 'peer';
+
+function followsAlready(session: Session, status: ReplicaStatusRow | undefined, source: EngineNode, link: Link) {
+  const mode = session.flavour.name === 'mysql' ? 'auto' : link === 'peer' ? 'current_pos' : 'slave_pos';
+  return (
+    status !== undefined &&
+    status.sourceHost === source.host &&
+    status.sourcePort === source.port &&
+    status.gtidMode === mode
+  );
 }
 
 /** Refuses to follow a primary that lacks some of this node's transactions. */
@@ -159,15 +168,12 @@ async function waitStreaming(session: Session, node: EngineNode, source: EngineN
 }
 
 /** Points the session's node at `source` unless it already follows it, then makes sure it streams. */
-async function follow(
-  session: Session,
-  node: EngineNode,
-  source: EngineNode,
-  options: { checkDivergence: boolean },
-): Promise<void> {
+async function follow(session: Session, node: EngineNode, source: EngineNode, link: Link): Promise<void> {
+  // Checked even when the node already follows `source`: a primary restored to an older backup is
+  // the same source with a shorter history.
+  if (link === 'replica') await assertNotDiverged(session, node, source);
   const status = await readReplicaStatus(session);
-  if (status === undefined || !sameSource(status, source)) {
-    if (options.checkDivergence) await assertNotDiverged(session, node, source);
+  if (!followsAlready(session, status, source, link)) {
     if (status !== undefined) await session.run(session.flavour.stopReplica());
     const row = await session.one(session.flavour.positions);
     await session.run(
@@ -179,6 +185,7 @@ async function follow(
           password: node.credentials.replicationPassword,
         },
         { binlog: String(row?.binlog ?? ''), applied: String(row?.applied ?? '') },
+        link,
       ),
     );
   }
@@ -197,9 +204,9 @@ export async function configureAsReplica(node: EngineNode, primary: EngineNode):
     const status = await readReplicaStatus(session);
     // A node that still takes writes (a former primary) is fenced before it changes sides; a replica
     // that already follows this primary keeps its readers.
-    if (status === undefined || !sameSource(status, primary)) await fenceSession(session, node);
+    if (!followsAlready(session, status, primary, 'replica')) await fenceSession(session, node);
     else await setReadOnly(session, node, true);
-    await follow(session, node, primary, { checkDivergence: true });
+    await follow(session, node, primary, 'replica');
   });
 }
 
@@ -248,7 +255,7 @@ export async function configureMultiMaster(context: DriverContext, a: EngineNode
     });
   }
   for (const [node, peer] of sides) {
-    await withNode(node, (session) => follow(session, node, peer, { checkDivergence: false }));
+    await withNode(node, (session) => follow(session, node, peer, 'peer'));
   }
   context.log('mysql multi-master configured', { a: a.name, b: b.name });
 }
