@@ -10,15 +10,10 @@ import { join } from 'node:path';
 import { parseAllowlist } from '../allowlist';
 import { InvalidAddressError } from '../../engines/errors';
 import { InvalidNameError, PortsExhaustedError, ProcessStartError, UnknownNodeError } from '../errors';
-import type {
-  EndpointAddress,
-  ProcessSpec,
-  ProcessSupervisor,
-  ProvisionedNode,
-  ProvisionRequest,
-  VmProvider,
-} from '../types';
+import type { EndpointAddress, ProcessSupervisor, ProvisionedNode, ProvisionRequest, VmProvider } from '../types';
 import { FrontRunner, type FrontPaths, type FrontSettings } from './front-runner';
+import { endpointKey, firewallKey, validateName } from './names';
+import { NodeProcesses } from './node-processes';
 import { KeyedMutex } from './keyed-mutex';
 import { candidatePorts, canBind, DEFAULT_PORT_RANGE, hasIpv6Loopback } from './ports';
 import { LocalSupervisor, type Logger } from './supervisor';
@@ -45,26 +40,12 @@ export interface RecordedProcess {
   running: boolean;
 }
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-
-export function validateName(kind: string, name: string): void {
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    throw new InvalidNameError(
-      `${kind} name ${JSON.stringify(name)} is invalid; use 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
-    );
-  }
-}
-
 /** Default logger: one JSON line per event on stderr, so restarts are never silent. */
 function logToStderr(message: string, fields: object = {}): void {
   process.stderr.write(
     `${JSON.stringify({ time: new Date().toISOString(), source: 'vm/local', msg: message, ...fields })}\n`,
   );
 }
-
-export const firewallKey = (node: string) => `firewall/${node}`;
-export const endpointKey = (cluster: string) => `endpoint/${cluster}`;
-export const nodeProcessKey = (node: string, name: string) => `node/${node}/${name}`;
 
 export class LocalVmProvider implements VmProvider {
   readonly name = 'local';
@@ -81,7 +62,10 @@ export class LocalVmProvider implements VmProvider {
     this.host = options.host ?? '127.0.0.1';
     this.portRange = options.portRange ?? DEFAULT_PORT_RANGE;
     this.log = options.logger ?? logToStderr;
-    this.supervisor = new NodeProcesses(this);
+    this.supervisor = new NodeProcesses(
+      () => this.open(),
+      (node) => this.nodeDir(node),
+    );
   }
 
   async provision(request: ProvisionRequest): Promise<ProvisionedNode> {
@@ -383,39 +367,6 @@ export class LocalVmProvider implements VmProvider {
       await store.update((state) => owners.forEach((owner, i) => (state.ports[chosen[i]] = owner)));
       return chosen;
     });
-  }
-}
-
-/** `ProcessSupervisor` for engine drivers: processes are keyed by node and name, pid files in the node's run dir. */
-class NodeProcesses implements ProcessSupervisor {
-  constructor(private readonly provider: LocalVmProvider) {}
-
-  async start(node: string, name: string, spec: ProcessSpec): Promise<void> {
-    const { store, processes } = await this.checked(node, name);
-    if (store.state.nodes[node] === undefined) {
-      throw new UnknownNodeError(`node ${node} is not provisioned; provision it before starting its processes`);
-    }
-    await processes.ensure(
-      nodeProcessKey(node, name),
-      { ...spec, cwd: spec.cwd ?? this.provider.nodeDir(node) },
-      join(this.provider.nodeDir(node), 'run', `${name}.pid`),
-    );
-  }
-
-  async stop(node: string, name: string, graceMs?: number): Promise<void> {
-    const { processes } = await this.checked(node, name);
-    await processes.stop(nodeProcessKey(node, name), graceMs);
-  }
-
-  async isRunning(node: string, name: string): Promise<boolean> {
-    const { processes } = await this.checked(node, name);
-    return processes.isRunning(nodeProcessKey(node, name));
-  }
-
-  private checked(node: string, name: string) {
-    validateName('node', node);
-    validateName('process', name);
-    return this.provider.open();
   }
 }
 
