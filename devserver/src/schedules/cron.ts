@@ -333,13 +333,14 @@ export function validateCronSchedule(cron: string, nowMs: number): CronSchedule 
 }
 
 /**
- * Iterations of the catch-up walk before jumping close to `now`. The server walks every fire
- * time between the run's scheduled start and now; for a long run of a frequent schedule that is
- * a long walk, so past this many steps the walk restarts two days before now (identical in UTC,
- * and across DST changes everywhere but within those two days).
+ * Steps of the catch-up walk before jumping close to `now`. The server walks every fire time
+ * between the run's scheduled start and now; for a long run of a frequent schedule that is a long
+ * walk, so past this many steps the walk restarts a day before now. In UTC (and any zone without
+ * DST changes in that last day) the result is the same; across a DST change it is what robfig's
+ * `Next` gives from that day, which can only differ where robfig's own DST handling is irregular.
  */
-const CATCH_UP_STEPS_BEFORE_JUMP = 10_000;
-const JUMP_MARGIN_MS = 2 * 86_400_000;
+const CATCH_UP_STEPS_BEFORE_JUMP = 1000;
+const JUMP_MARGIN_MS = 86_400_000;
 
 /**
  * Milliseconds (whole seconds, rounded up) to wait from `nowMs` until the next cron time, as the
