@@ -4,7 +4,8 @@
  * of Unix nanoseconds. Instants are compared as bigint nanoseconds since the epoch.
  */
 
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+// A '.' fraction may have any number of digits (Go's fast path); a ',' fraction at most nine (its slow path).
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+)|,(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
 const NANOS_PER_SECOND = 1_000_000_000n;
 const NANOS_PER_MILLISECOND = 1_000_000;
 const SECONDS_PER_DAY = 86_400;
@@ -28,7 +29,8 @@ export function parseRfc3339Nanos(text: string): bigint | undefined {
   const match = RFC3339.exec(text);
   if (!match) return undefined;
   const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number);
-  const [, , , , , , , fraction, sign, offsetHours, offsetMinutes] = match;
+  const [, , , , , , , dotFraction, commaFraction, sign, offsetHours, offsetMinutes] = match;
+  const fraction = dotFraction ?? commaFraction;
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
   // Go accepts zone offsets up to 24:60 and truncates fractions to nanoseconds.
