@@ -43,6 +43,14 @@ export async function configureReplica(ctx: DriverContext, node: EngineNode, pri
   await writeServerConfig(ctx, node, wanted);
   await markAsStandby(layout.pgdata);
   await startServer(ctx, node);
+  if (how === 'rewind' && !(await streamsTimeline(node, facts.timeline, FOLLOW_TIMEOUT_MS))) {
+    // Safety net: the standby cannot follow (its WAL went past the primary's fork point).
+    ctx.logger.warn(`node ${node.name}: not following ${primary.name}'s timeline ${facts.timeline}, seeding afresh`);
+    await stopServer(ctx, node);
+    await seed(ctx, node, primary, slot);
+    await markAsStandby(layout.pgdata);
+    await startServer(ctx, node);
+  }
   await dropLeftoverSlots(ctx, node);
   ctx.logger.info(
     `node ${node.name}: replicating from ${primary.name} (${primary.host}:${primary.port}) via slot ${slot}`,
@@ -114,6 +122,30 @@ async function chooseJoinMethod(
   return control.timeline < primary.timeline ? 'rewind' : 'seed';
 }
 
+/** How long a re-pointed standby may take to start streaming the primary's timeline. */
+const FOLLOW_TIMEOUT_MS = 20_000;
+
+/** Whether the standby's WAL receiver streams the primary's current timeline within the time given. */
+async function streamsTimeline(node: EngineNode, timeline: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const following = await withClient(adminTarget(node), async (client) => {
+        const result = await client.query<{ ok: boolean }>(
+          `select coalesce((select status = 'streaming' and received_tli = $1 from pg_stat_wal_receiver), false) as ok`,
+          [timeline],
+        );
+        return result.rows[0]!.ok;
+      });
+      if (following) return true;
+    } catch {
+      // Not accepting sessions yet; keep waiting.
+    }
+    await sleep(200);
+  }
+  return false;
+}
+
 /** Runs pg_rewind against the primary; false when it could not (the caller then seeds). */
 async function rewind(ctx: DriverContext, node: EngineNode, primary: EngineNode): Promise<boolean> {
   const installation = installationOf(ctx, node);
@@ -124,6 +156,10 @@ async function rewind(ctx: DriverContext, node: EngineNode, primary: EngineNode)
     'dbname=postgres',
     'connect_timeout=10',
   ].join(' ');
+  // PostgreSQL 15's pg_rewind reads the source's timeline from its control file, which a just
+  // promoted server only updates at its next checkpoint; without one it would wrongly find nothing
+  // to rewind.
+  await withClient(adminTarget(primary), (client) => client.query('checkpoint'));
   const result = await runTool({
     command: path.join(installation.bindir, 'pg_rewind'),
     args: [`--target-pgdata=${nodeLayout(node.dataDir).pgdata}`, `--source-server=${source}`],
