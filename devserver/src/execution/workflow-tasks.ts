@@ -1,0 +1,475 @@
+/**
+ * The workflow task state machine of one run: scheduled → started → completed / failed / timed out,
+ * with the real server's rules for transient tasks (attempt > 1: their scheduled and started events
+ * are written only when the task completes), sticky queues (a task for a cached run goes to the
+ * worker's own queue with the history since its last task) and forced closes.
+ */
+import type { temporal } from '@temporalio/proto';
+import type { Release, TimerHandle } from '../clock';
+import { invalidArgument, notFound } from '../errors';
+import type { PollContext } from '../matching';
+import {
+  EventType,
+  enums,
+  type HistoryEvent,
+  type Plain,
+  durationFromMs,
+  msFromDuration,
+  timestampFromMs,
+} from '../proto';
+import { closesWorkflow, planCommands } from './commands';
+import type { Execution } from './execution';
+import { encodeToken, type WorkflowTaskToken } from './tokens';
+import type { PollWorkflowTaskQueueResponse } from './types';
+
+type CompleteRequest = Plain<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest>;
+type CompleteResponse = Plain<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedResponse>;
+type FailRequest = Plain<temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest>;
+
+const TASK_QUEUE_KIND_NORMAL = 1;
+const TASK_QUEUE_KIND_STICKY = 2;
+const TIMEOUT_TYPE_START_TO_CLOSE = 1;
+const TIMEOUT_TYPE_SCHEDULE_TO_START = 2;
+const FailedCause = enums.WorkflowTaskFailedCause;
+
+export interface WorkflowTaskInfo {
+  /** Changes whenever the task is (re)queued, so queue entries and timers of older dispatches go stale. */
+  dispatchId: number;
+  scheduledEventId: number;
+  /** 0 until started. */
+  startedEventId: number;
+  attempt: number;
+  /** Attempt > 1: its scheduled/started events are not in history yet. */
+  transient: boolean;
+  scheduledTime: number;
+  startedTime: number;
+  queueName: string;
+  sticky: boolean;
+  timeoutMs: number;
+  identity: string;
+  requestId: string;
+  historySizeBytes: number;
+}
+
+export interface StickyQueue {
+  name: string;
+  scheduleToStartTimeoutMs: number;
+}
+
+let dispatchCounter = 0;
+
+export class WorkflowTasks {
+  current?: WorkflowTaskInfo;
+  /** Attempt the next scheduled task gets; > 1 after consecutive failures. */
+  nextAttempt = 1;
+  /** startedEventId of the last completed task (the worker's `previousStartedEventId`). */
+  lastCompletedStartedEventId = 0;
+  sticky?: StickyQueue;
+  /** True once any task completed (queries need a workflow that ran its first task). */
+  everCompleted = false;
+
+  private release?: Release;
+  private timeout?: TimerHandle;
+
+  constructor(private readonly exec: Execution) {}
+
+  get isStarted(): boolean {
+    return this.current !== undefined && this.current.startedEventId > 0;
+  }
+
+  get isScheduled(): boolean {
+    return this.current !== undefined && this.current.startedEventId === 0;
+  }
+
+  scheduleIfNeeded(): void {
+    if (!this.exec.isRunning || this.current) return;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const exec = this.exec;
+    if (exec.history.hasBuffered) {
+      exec.history.flushBuffered();
+      this.nextAttempt = 1;
+    }
+    const attempt = this.nextAttempt;
+    const transient = attempt > 1;
+    const sticky = this.sticky;
+    const queueName = sticky ? sticky.name : exec.config.taskQueue;
+    const timeoutMs = exec.config.workflowTaskTimeoutMs;
+    const scheduledEventId = transient
+      ? exec.history.nextEventId
+      : exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, 'workflowTaskScheduledEventAttributes', {
+          taskQueue: this.taskQueueOf(queueName, !!sticky),
+          startToCloseTimeout: durationFromMs(timeoutMs),
+          attempt,
+        }).eventId!;
+    this.current = {
+      dispatchId: ++dispatchCounter,
+      scheduledEventId,
+      startedEventId: 0,
+      attempt,
+      transient,
+      scheduledTime: exec.now,
+      startedTime: 0,
+      queueName,
+      sticky: !!sticky,
+      timeoutMs,
+      identity: '',
+      requestId: '',
+      historySizeBytes: 0,
+    };
+    this.release ??= exec.host.clock.lock();
+    this.dispatch();
+  }
+
+  /** Puts the current (scheduled) task on its queue, with a schedule-to-start timeout on sticky queues. */
+  private dispatch(): void {
+    const task = this.current!;
+    const { dispatchId } = task;
+    this.timeout?.cancel();
+    if (task.sticky && this.sticky) {
+      this.timeout = this.exec.host.clock.scheduleAfter(
+        this.sticky.scheduleToStartTimeoutMs,
+        'sticky schedule-to-start timeout',
+        () => this.onStickyScheduleToStartTimeout(dispatchId),
+      );
+    }
+    const ns = this.exec.key.namespace;
+    this.exec.host.matching.workflowQueue(ns, task.queueName).add({ start: (poll) => this.start(dispatchId, poll) });
+  }
+
+  private taskQueueOf(name: string, sticky: boolean): Plain<temporal.api.taskqueue.v1.ITaskQueue> {
+    return sticky
+      ? { name, kind: TASK_QUEUE_KIND_STICKY, normalName: this.exec.config.taskQueue }
+      : { name, kind: TASK_QUEUE_KIND_NORMAL };
+  }
+
+  /** Hands the task to a poller; undefined when this queue entry is stale. */
+  start(
+    dispatchId: number,
+    poll: PollContext,
+    forceIncrementalHistory = false,
+  ): PollWorkflowTaskQueueResponse | undefined {
+    const exec = this.exec;
+    const task = this.current;
+    if (!exec.isRunning || !task || task.dispatchId !== dispatchId || task.startedEventId !== 0) return undefined;
+    this.timeout?.cancel();
+    if (task.transient && task.scheduledEventId !== exec.history.nextEventId) {
+      // New events arrived since this transient task was scheduled; it must be recorded normally.
+      task.transient = false;
+      task.attempt = 1;
+      this.nextAttempt = 1;
+      task.scheduledEventId = exec.history.append(
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        'workflowTaskScheduledEventAttributes',
+        {
+          taskQueue: this.taskQueueOf(task.queueName, task.sticky),
+          startToCloseTimeout: durationFromMs(task.timeoutMs),
+          attempt: 1,
+        },
+      ).eventId!;
+    }
+    task.startedTime = exec.now;
+    task.identity = poll.identity;
+    task.requestId = crypto.randomUUID();
+    task.historySizeBytes = exec.history.approximateSizeBytes;
+    if (task.transient) {
+      task.startedEventId = task.scheduledEventId + 1;
+    } else {
+      task.startedEventId = exec.history.append(
+        EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        'workflowTaskStartedEventAttributes',
+        this.startedAttributes(task),
+      ).eventId!;
+    }
+    this.timeout = exec.host.clock.scheduleAfter(task.timeoutMs, 'workflow task start-to-close timeout', () =>
+      this.onStartToCloseTimeout(dispatchId),
+    );
+    exec.host.changed(exec.key);
+    return this.buildResponse(task, task.sticky || forceIncrementalHistory);
+  }
+
+  private startedAttributes(task: WorkflowTaskInfo): NonNullable<HistoryEvent['workflowTaskStartedEventAttributes']> {
+    return {
+      scheduledEventId: task.scheduledEventId,
+      identity: task.identity,
+      requestId: task.requestId,
+      historySizeBytes: task.historySizeBytes,
+    };
+  }
+
+  private buildResponse(task: WorkflowTaskInfo, incremental: boolean): PollWorkflowTaskQueueResponse {
+    const exec = this.exec;
+    const committed = incremental
+      ? exec.history.events.slice(this.lastCompletedStartedEventId)
+      : exec.history.events.slice();
+    const events = task.transient ? [...committed, ...this.transientEvents(task)] : committed;
+    const token: WorkflowTaskToken = {
+      kind: 'wft',
+      namespace: exec.key.namespace,
+      workflowId: exec.key.workflowId,
+      runId: exec.key.runId,
+      scheduledEventId: task.scheduledEventId,
+      startedEventId: task.startedEventId,
+      attempt: task.attempt,
+    };
+    const queue = exec.host.matching.existingWorkflowQueue(exec.key.namespace, task.queueName);
+    return {
+      taskToken: encodeToken(token),
+      workflowExecution: { workflowId: exec.key.workflowId, runId: exec.key.runId },
+      workflowType: { name: exec.config.workflowType },
+      previousStartedEventId: this.lastCompletedStartedEventId || undefined,
+      startedEventId: task.startedEventId,
+      attempt: task.attempt,
+      backlogCountHint: queue?.backlogSize ?? 0,
+      history: { events },
+      workflowExecutionTaskQueue: { name: exec.config.taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+      scheduledTime: timestampFromMs(task.scheduledTime),
+      startedTime: timestampFromMs(task.startedTime),
+      queries: exec.queries.attachToTask(),
+    };
+  }
+
+  private transientEvents(task: WorkflowTaskInfo): HistoryEvent[] {
+    const events: HistoryEvent[] = [
+      {
+        eventId: task.scheduledEventId,
+        eventTime: timestampFromMs(task.scheduledTime),
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        workflowTaskScheduledEventAttributes: {
+          taskQueue: this.taskQueueOf(task.queueName, task.sticky),
+          startToCloseTimeout: durationFromMs(task.timeoutMs),
+          attempt: task.attempt,
+        },
+      },
+    ];
+    if (task.startedEventId) {
+      events.push({
+        eventId: task.startedEventId,
+        eventTime: timestampFromMs(task.startedTime),
+        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+        workflowTaskStartedEventAttributes: this.startedAttributes(task),
+      });
+    }
+    return events;
+  }
+
+  /** Looks up the started task a worker's token refers to. */
+  private taskFor(token: WorkflowTaskToken): WorkflowTaskInfo {
+    const task = this.current;
+    if (
+      !this.exec.isRunning ||
+      !task ||
+      task.startedEventId === 0 ||
+      task.scheduledEventId !== token.scheduledEventId ||
+      task.startedEventId !== token.startedEventId ||
+      task.attempt !== token.attempt
+    ) {
+      throw notFound('Workflow task not found.');
+    }
+    return task;
+  }
+
+  /** Writes the scheduled/started events a transient task kept back, once it is being recorded. */
+  private materialize(task: WorkflowTaskInfo): void {
+    if (!task.transient) return;
+    const history = this.exec.history;
+    history.append(
+      EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+      'workflowTaskScheduledEventAttributes',
+      {
+        taskQueue: this.taskQueueOf(task.queueName, task.sticky),
+        startToCloseTimeout: durationFromMs(task.timeoutMs),
+        attempt: task.attempt,
+      },
+      { time: task.scheduledTime },
+    );
+    history.append(
+      EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
+      'workflowTaskStartedEventAttributes',
+      this.startedAttributes(task),
+      {
+        time: task.startedTime,
+      },
+    );
+    task.transient = false;
+  }
+
+  complete(token: WorkflowTaskToken, request: CompleteRequest): CompleteResponse {
+    const exec = this.exec;
+    const task = this.taskFor(token);
+    const commands = request.commands ?? [];
+    const identity = request.identity ?? '';
+    const plan = planCommands(exec, commands);
+    if (plan.problem) {
+      this.failTask(task, plan.problem.cause, { message: plan.problem.message }, identity);
+      exec.host.changed(exec.key);
+      throw invalidArgument(plan.problem.message);
+    }
+    if (exec.history.hasBuffered && commands.some(closesWorkflow)) {
+      // New events arrived while the worker decided to close the workflow: it must see them first.
+      this.failTask(task, FailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND, undefined, identity);
+      exec.host.changed(exec.key);
+      return {};
+    }
+    this.timeout?.cancel();
+    this.materialize(task);
+    const completed = exec.history.append(
+      EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
+      'workflowTaskCompletedEventAttributes',
+      {
+        scheduledEventId: task.scheduledEventId,
+        startedEventId: task.startedEventId,
+        identity,
+        binaryChecksum: request.binaryChecksum,
+        workerVersion: request.workerVersionStamp,
+        sdkMetadata: request.sdkMetadata,
+        meteringMetadata: request.meteringMetadata,
+      },
+    ).eventId!;
+    this.lastCompletedStartedEventId = task.startedEventId;
+    this.everCompleted = true;
+    this.current = undefined;
+    this.nextAttempt = 1;
+    const stickyName = request.stickyAttributes?.workerTaskQueue?.name;
+    this.sticky = stickyName
+      ? {
+          name: stickyName,
+          scheduleToStartTimeoutMs: msFromDuration(request.stickyAttributes?.scheduleToStartTimeout) ?? 5_000,
+        }
+      : undefined;
+
+    let needsNewTask = false;
+    for (const action of plan.actions) {
+      if (action(completed, identity) === true) needsNewTask = true;
+    }
+    exec.queries.answerFromTask(request.queryResults ?? {});
+
+    let response: CompleteResponse = {};
+    if (exec.isRunning) {
+      if (needsNewTask || exec.history.hasBuffered || request.forceCreateNewWorkflowTask) {
+        this.schedule();
+        const next = this.current as WorkflowTaskInfo | undefined;
+        if (request.returnNewWorkflowTask && next) {
+          const started = this.start(next.dispatchId, { identity, request: {} }, true);
+          if (started) response = { workflowTask: started };
+        }
+      } else {
+        exec.queries.unblockBuffered();
+      }
+    }
+    this.releaseIfIdle();
+    exec.host.changed(exec.key);
+    return response;
+  }
+
+  fail(token: WorkflowTaskToken, request: FailRequest): void {
+    const task = this.taskFor(token);
+    this.failTask(task, request.cause ?? 0, request.failure, request.identity ?? '');
+    this.exec.host.changed(this.exec.key);
+  }
+
+  /**
+   * Records a failed attempt (unless transient) and schedules the next one: on the normal queue with
+   * attempt 1 after a sticky failure, otherwise with attempt + 1 (transient).
+   */
+  private failTask(
+    task: WorkflowTaskInfo,
+    cause: number,
+    failure: Plain<temporal.api.failure.v1.IFailure> | undefined,
+    identity: string,
+  ): void {
+    this.timeout?.cancel();
+    if (!task.transient) {
+      this.exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, 'workflowTaskFailedEventAttributes', {
+        scheduledEventId: task.scheduledEventId,
+        startedEventId: task.startedEventId,
+        cause,
+        failure,
+        identity,
+      });
+    }
+    this.afterFailure(task, true);
+  }
+
+  private afterFailure(task: WorkflowTaskInfo, incrementAttempt: boolean): void {
+    const wasSticky = this.sticky !== undefined;
+    if (wasSticky) this.sticky = undefined;
+    this.nextAttempt = incrementAttempt && !wasSticky ? task.attempt + 1 : 1;
+    this.current = undefined;
+    if (this.exec.isRunning) this.schedule();
+    this.releaseIfIdle();
+  }
+
+  private onStartToCloseTimeout(dispatchId: number): void {
+    const task = this.current;
+    if (!this.exec.isRunning || !task || task.dispatchId !== dispatchId || task.startedEventId === 0) return;
+    if (!task.transient) {
+      this.exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, 'workflowTaskTimedOutEventAttributes', {
+        scheduledEventId: task.scheduledEventId,
+        startedEventId: task.startedEventId,
+        timeoutType: TIMEOUT_TYPE_START_TO_CLOSE,
+      });
+    }
+    this.afterFailure(task, true);
+    this.exec.host.changed(this.exec.key);
+  }
+
+  private onStickyScheduleToStartTimeout(dispatchId: number): void {
+    const task = this.current;
+    if (!this.exec.isRunning || !task || task.dispatchId !== dispatchId || task.startedEventId !== 0) return;
+    if (!task.transient) {
+      this.exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, 'workflowTaskTimedOutEventAttributes', {
+        scheduledEventId: task.scheduledEventId,
+        timeoutType: TIMEOUT_TYPE_SCHEDULE_TO_START,
+      });
+    }
+    this.sticky = undefined;
+    this.nextAttempt = task.attempt;
+    this.current = undefined;
+    this.schedule();
+    this.exec.host.changed(this.exec.key);
+  }
+
+  /** Stops using the worker's sticky queue (ResetStickyTaskQueue, ShutdownWorker); a waiting task moves to the normal queue. */
+  resetSticky(): void {
+    if (!this.sticky) return;
+    this.sticky = undefined;
+    const task = this.current;
+    if (task && task.startedEventId === 0 && task.sticky) {
+      task.sticky = false;
+      task.queueName = this.exec.config.taskQueue;
+      task.dispatchId = ++dispatchCounter;
+      this.dispatch();
+    }
+  }
+
+  /** The run is being closed from outside (terminate, timeout): a started task is failed first. */
+  failStartedForForcedClose(): void {
+    const task = this.current;
+    if (!task || task.startedEventId === 0) return;
+    this.timeout?.cancel();
+    if (!task.transient) {
+      this.exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, 'workflowTaskFailedEventAttributes', {
+        scheduledEventId: task.scheduledEventId,
+        startedEventId: task.startedEventId,
+        cause: FailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND,
+      });
+    }
+    this.current = undefined;
+    this.exec.history.flushBuffered();
+  }
+
+  private releaseIfIdle(): void {
+    if (this.current) return;
+    this.release?.();
+    this.release = undefined;
+  }
+
+  dispose(): void {
+    this.timeout?.cancel();
+    this.current = undefined;
+    this.releaseIfIdle();
+  }
+}

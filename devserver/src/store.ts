@@ -1,0 +1,331 @@
+/**
+ * All workflow runs of the server, by namespace and workflow id, and the rules for starting one:
+ * request-id idempotency, id conflict and reuse policies, timeouts and retry policy defaults.
+ */
+import type { temporal } from '@temporalio/proto';
+import type { Clock } from './clock';
+import { invalidArgument, workflowAlreadyStarted, workflowNotFound } from './errors';
+import { Execution } from './execution/execution';
+import type { Continuation } from './execution/completion';
+import { retryPolicyProblem, withDefaults } from './execution/retry';
+import {
+  type ExecutionHost,
+  type ExecutionKey,
+  type ParentInfo,
+  type PollActivityTaskQueueResponse,
+  type PollWorkflowTaskQueueResponse,
+  type RunConfig,
+  Status,
+} from './execution/types';
+import { Matching } from './matching';
+import { Namespaces } from './namespaces';
+import { type Plain, type SearchAttributes, enums, msFromDuration } from './proto';
+import { cronBackoffMs, validateCronSchedule } from './schedules/cron';
+import { searchAttributesProblem } from './search-attributes';
+
+type StartRequest = Plain<temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest>;
+
+const ReusePolicy = enums.WorkflowIdReusePolicy;
+const ConflictPolicy = enums.WorkflowIdConflictPolicy;
+const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
+const MAX_WORKFLOW_TASK_TIMEOUT_MS = 120_000;
+const MAX_ID_LENGTH = 1000;
+
+interface WorkflowChain {
+  current: Execution;
+  runs: Map<string, Execution>;
+}
+
+export interface StartOutcome {
+  execution: Execution;
+  started: boolean;
+}
+
+/** Extra fields for runs started by the server itself (children, retries, cron, continue-as-new). */
+export interface StartContext {
+  parent?: ParentInfo;
+  root?: { workflowId: string; runId: string };
+  runId?: string;
+  continuation?: { previous: Execution; next: Continuation };
+  /** SignalWithStart: the signal recorded right after the start. */
+  initialSignal?: Parameters<Execution['begin']>[0];
+}
+
+export interface StoreListener {
+  changed(execution: Execution): void;
+  closed(execution: Execution): void;
+  namespaceChanged?(name: string): void;
+  deleted?(execution: Execution): void;
+}
+
+export class Store implements ExecutionHost {
+  readonly namespaces: Namespaces;
+  readonly clusterId = crypto.randomUUID();
+  readonly matching: Matching<PollWorkflowTaskQueueResponse, PollActivityTaskQueueResponse>;
+  private readonly chains = new Map<string, WorkflowChain>();
+  private readonly listeners: StoreListener[] = [];
+
+  constructor(
+    readonly clock: Clock,
+    private readonly logger: (message: string, fields?: Record<string, unknown>) => void = () => {},
+    options: { autoRegisterNamespaces?: boolean } = {},
+  ) {
+    this.namespaces = new Namespaces(() => clock.now(), options.autoRegisterNamespaces);
+    this.matching = new Matching(() => clock.now());
+  }
+
+  addListener(listener: StoreListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** A namespace was registered or changed (persistence). */
+  namespaceChanged(name: string): void {
+    for (const l of this.listeners) l.namespaceChanged?.(name);
+  }
+
+  // ExecutionHost
+
+  namespaceId(namespace: string): string {
+    return this.namespaces.get(namespace).id;
+  }
+
+  changed(key: ExecutionKey): void {
+    const execution = this.find(key.namespace, key.workflowId, key.runId);
+    if (execution) for (const l of this.listeners) l.changed(execution);
+  }
+
+  closed(key: ExecutionKey): void {
+    const execution = this.find(key.namespace, key.workflowId, key.runId);
+    if (!execution) return;
+    const next = execution.pendingContinuation;
+    if (next) this.startContinuation(execution, next);
+    for (const l of this.listeners) l.closed(execution);
+  }
+
+  searchAttributesProblem(namespace: string, searchAttributes: SearchAttributes | undefined): string | undefined {
+    return searchAttributesProblem(this.namespaces.get(namespace), searchAttributes);
+  }
+
+  log(message: string, fields?: Record<string, unknown>): void {
+    this.logger(message, fields);
+  }
+
+  // Lookups
+
+  find(namespace: string, workflowId: string, runId?: string): Execution | undefined {
+    const chain = this.chains.get(chainKey(namespace, workflowId));
+    if (!chain) return undefined;
+    return runId ? chain.runs.get(runId) : chain.current;
+  }
+
+  /** The run named, or the current run of the workflow id; NotFound otherwise. */
+  get(namespace: string, execution: { workflowId?: string; runId?: string } | undefined): Execution {
+    const workflowId = execution?.workflowId;
+    if (!workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    const found = this.find(namespace, workflowId, execution?.runId || undefined);
+    if (!found) throw workflowNotFound(workflowId, execution?.runId || undefined);
+    return found;
+  }
+
+  /** Forgets a closed run (DeleteWorkflowExecution, retention). */
+  deleteRun(execution: Execution): void {
+    const id = chainKey(execution.key.namespace, execution.key.workflowId);
+    const chain = this.chains.get(id);
+    if (!chain) return;
+    chain.runs.delete(execution.key.runId);
+    if (chain.runs.size === 0) this.chains.delete(id);
+    else if (chain.current === execution) chain.current = [...chain.runs.values()].at(-1)!;
+    for (const l of this.listeners) l.deleted?.(execution);
+  }
+
+  *allRuns(): Iterable<Execution> {
+    for (const chain of this.chains.values()) yield* chain.runs.values();
+  }
+
+  // Starting
+
+  startWorkflow(request: StartRequest, context: StartContext = {}): StartOutcome {
+    const namespace = this.namespaces.get(request.namespace).name;
+    const config = this.runConfigFrom(request, context);
+    const workflowId = request.workflowId!;
+    const requestId = config.requestId;
+    const existing = this.find(namespace, workflowId);
+
+    if (existing) {
+      if (requestId && existing.startRequestIds.has(requestId)) return { execution: existing, started: true };
+      if (existing.isRunning) {
+        let conflict = request.workflowIdConflictPolicy || ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL;
+        if (request.workflowIdReusePolicy === ReusePolicy.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING) {
+          conflict = ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_TERMINATE_EXISTING;
+        }
+        if (conflict === ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING) {
+          if (requestId) existing.startRequestIds.add(requestId);
+          return { execution: existing, started: false };
+        }
+        if (conflict === ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL) {
+          throw workflowAlreadyStarted(
+            workflowId,
+            existing.key.runId,
+            [...existing.startRequestIds][0] ?? '',
+            'running',
+          );
+        }
+        config.pendingTermination = existing;
+      } else {
+        const reuse = request.workflowIdReusePolicy || ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE;
+        if (reuse === ReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE) {
+          throw workflowAlreadyStarted(workflowId, existing.key.runId, '', 'rejectDuplicate');
+        }
+        if (
+          reuse === ReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY &&
+          existing.status === Status.COMPLETED
+        ) {
+          throw workflowAlreadyStarted(workflowId, existing.key.runId, '', 'failedOnly');
+        }
+      }
+    }
+
+    const runId = context.runId ?? crypto.randomUUID();
+    const { pendingTermination, ...runConfig } = config;
+    if (pendingTermination) {
+      pendingTermination.terminate('TerminateIfRunning WorkflowIdReusePolicy Policy', undefined, 'history-service');
+    }
+    const execution = this.createRun(
+      { namespace, workflowId, runId },
+      { ...runConfig, firstExecutionRunId: runConfig.firstExecutionRunId || runId, originalExecutionRunId: runId },
+      {
+        memo: request.memo,
+        searchAttributes: request.searchAttributes,
+      },
+    );
+    execution.begin(context.initialSignal);
+    this.changed(execution.key);
+    return { execution, started: true };
+  }
+
+  private createRun(key: ExecutionKey, config: RunConfig, metadata: Execution['metadata']): Execution {
+    const execution = new Execution(this, key, config, metadata);
+    const id = chainKey(key.namespace, key.workflowId);
+    const chain = this.chains.get(id);
+    if (chain) {
+      chain.current = execution;
+      chain.runs.set(key.runId, execution);
+    } else {
+      this.chains.set(id, { current: execution, runs: new Map([[key.runId, execution]]) });
+    }
+    return execution;
+  }
+
+  /** Validates a start request and turns it into the run's configuration (the real server's messages). */
+  private runConfigFrom(request: StartRequest, context: StartContext): RunConfig & { pendingTermination?: Execution } {
+    const workflowId = request.workflowId ?? '';
+    if (!workflowId) throw invalidArgument('WorkflowId is not set on request.');
+    if (workflowId.length > MAX_ID_LENGTH) throw invalidArgument('WorkflowId length exceeds limit.');
+    const workflowType = request.workflowType?.name ?? '';
+    if (!workflowType) throw invalidArgument('WorkflowType is not set on request.');
+    const taskQueue = request.taskQueue?.name ?? '';
+    if (!taskQueue) throw invalidArgument('TaskQueue is not set on request.');
+    for (const [name, d] of [
+      ['WorkflowExecutionTimeout', request.workflowExecutionTimeout],
+      ['WorkflowRunTimeout', request.workflowRunTimeout],
+      ['WorkflowTaskTimeout', request.workflowTaskTimeout],
+      ['WorkflowStartDelay', request.workflowStartDelay],
+    ] as const) {
+      if ((d?.seconds ?? 0) < 0 || (d?.nanos ?? 0) < 0) throw invalidArgument(`Invalid ${name}.`);
+    }
+    const policyProblem = retryPolicyProblem(request.retryPolicy);
+    if (policyProblem) throw invalidArgument(policyProblem);
+    const namespace = this.namespaces.get(request.namespace);
+    const saProblem = searchAttributesProblem(namespace, request.searchAttributes);
+    if (saProblem) throw invalidArgument(saProblem);
+    const now = this.clock.now();
+    if (request.cronSchedule) {
+      try {
+        validateCronSchedule(request.cronSchedule, now);
+      } catch (err) {
+        throw invalidArgument(`Invalid CronSchedule. ${(err as Error).message}`);
+      }
+      if (request.workflowStartDelay && msFromDuration(request.workflowStartDelay)) {
+        throw invalidArgument('CronSchedule and WorkflowStartDelay may not be used together.');
+      }
+    }
+
+    const executionTimeoutMs = msFromDuration(request.workflowExecutionTimeout) ?? 0;
+    let runTimeoutMs = msFromDuration(request.workflowRunTimeout) ?? 0;
+    if (executionTimeoutMs > 0 && (runTimeoutMs === 0 || runTimeoutMs > executionTimeoutMs))
+      runTimeoutMs = executionTimeoutMs;
+    let taskTimeoutMs = msFromDuration(request.workflowTaskTimeout) ?? DEFAULT_WORKFLOW_TASK_TIMEOUT_MS;
+    taskTimeoutMs = Math.min(taskTimeoutMs, MAX_WORKFLOW_TASK_TIMEOUT_MS);
+    if (runTimeoutMs > 0) taskTimeoutMs = Math.min(taskTimeoutMs, runTimeoutMs);
+
+    const startDelayMs = msFromDuration(request.workflowStartDelay) ?? 0;
+    const cronBackoffMs = context.continuation ? 0 : firstCronBackoff(request.cronSchedule, now);
+    return {
+      workflowType,
+      taskQueue,
+      input: request.input,
+      header: request.header,
+      executionTimeoutMs,
+      runTimeoutMs,
+      workflowTaskTimeoutMs: taskTimeoutMs,
+      retryPolicy: request.retryPolicy ? withDefaults(request.retryPolicy) : undefined,
+      cronSchedule: request.cronSchedule || undefined,
+      identity: request.identity ?? '',
+      requestId: request.requestId || crypto.randomUUID(),
+      parent: context.parent,
+      root: context.root,
+      firstExecutionRunId: '',
+      originalExecutionRunId: '',
+      attempt: 1,
+      executionExpirationTime: executionTimeoutMs ? now + executionTimeoutMs : 0,
+      firstWorkflowTaskBackoffMs: startDelayMs + cronBackoffMs,
+      userMetadata: request.userMetadata,
+      priority: request.priority,
+      completionCallbacks: request.completionCallbacks,
+      links: request.links,
+      lastCompletionResult: request.lastCompletionResult,
+      continuedFailure: request.continuedFailure,
+    };
+  }
+
+  /** Starts the run that follows a closed one (continue-as-new, retry, cron): same chain, new run id. */
+  private startContinuation(previous: Execution, next: Continuation): void {
+    const prev = previous.config;
+    const runTimeoutMs = next.runTimeoutMs ?? prev.runTimeoutMs;
+    const config: RunConfig = {
+      ...prev,
+      workflowType: next.workflowType ?? prev.workflowType,
+      taskQueue: next.taskQueue ?? prev.taskQueue,
+      input:
+        next.input ??
+        (next.initiator === enums.ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_WORKFLOW ? undefined : prev.input),
+      header: next.header ?? prev.header,
+      runTimeoutMs,
+      workflowTaskTimeoutMs: next.workflowTaskTimeoutMs ?? prev.workflowTaskTimeoutMs,
+      retryPolicy: next.retryPolicy ?? prev.retryPolicy,
+      cronSchedule: next.cronSchedule ?? prev.cronSchedule,
+      requestId: crypto.randomUUID(),
+      continuedExecutionRunId: previous.key.runId,
+      originalExecutionRunId: next.runId,
+      attempt: next.attempt,
+      firstWorkflowTaskBackoffMs: next.backoffMs,
+      initiator: next.initiator,
+      lastCompletionResult: next.lastCompletionResult,
+      continuedFailure: next.continuedFailure,
+    };
+    const execution = this.createRun({ ...previous.key, runId: next.runId }, config, {
+      memo: next.memo ?? previous.metadata.memo,
+      searchAttributes: next.searchAttributes ?? previous.metadata.searchAttributes,
+    });
+    execution.begin();
+    this.changed(execution.key);
+  }
+}
+
+function chainKey(namespace: string, workflowId: string): string {
+  return `${namespace}\u0000${workflowId}`;
+}
+
+function firstCronBackoff(cron: string | undefined, now: number): number {
+  return cron ? (cronBackoffMs(cron, now, now) ?? 0) : 0;
+}
