@@ -265,7 +265,7 @@ export class LocalVmProvider implements VmProvider {
   }
 
   /** Lazily opens the state (a new instance after a crash picks it up here). */
-  open(): Promise<{ store: StateStore; processes: LocalSupervisor; fronts: FrontRunner }> {
+  private open(): Promise<{ store: StateStore; processes: LocalSupervisor; fronts: FrontRunner }> {
     this.opened ??= (async () => {
       await fs.mkdir(join(this.baseDir, 'nodes'), { recursive: true, mode: 0o755 });
       const store = await StateStore.open(this.baseDir);
@@ -283,7 +283,7 @@ export class LocalVmProvider implements VmProvider {
     await fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record));
   }
 
-  nodeDir(node: string): string {
+  private nodeDir(node: string): string {
     return join(this.baseDir, 'nodes', node);
   }
 
