@@ -32,7 +32,7 @@ interface FieldShape {
   names: NameKind;
 }
 
-export const CALENDAR_FIELDS = {
+const CALENDAR_FIELDS = {
   second: { label: 'second', defaultValue: '0', min: 0, max: 59, names: 'none' },
   minute: { label: 'minute', defaultValue: '0', min: 0, max: 59, names: 'none' },
   hour: { label: 'hour', defaultValue: '0', min: 0, max: 23, names: 'none' },
@@ -95,7 +95,7 @@ function valueError(field: FieldShape, text: string, what = 'value'): CalendarFi
  * One field's string as ranges, in the server's compact form (end 0 when equal to start, step 0
  * for 1). The year field's `*` is the empty list, which means every year.
  */
-export function parseCalendarField(input: string | null | undefined, field: FieldShape): Range[] {
+function parseCalendarField(input: string | null | undefined, field: FieldShape): Range[] {
   let text = (input ?? '').trim();
   if (text === '') text = field.defaultValue;
   if (text === '*' && field === CALENDAR_FIELDS.year) return [];

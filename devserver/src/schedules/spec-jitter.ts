@@ -135,7 +135,7 @@ export function farmFingerprint32(bytes: Uint8Array): number {
 const GO_SECONDS_BEFORE_EPOCH = 62_135_596_800n;
 
 /** Go's `time.Time.MarshalBinary` for a UTC time with whole seconds (the form nominal times have). */
-export function goTimeBinary(epochSeconds: number): Uint8Array {
+function goTimeBinary(epochSeconds: number): Uint8Array {
   const bytes = new Uint8Array(15);
   const view = new DataView(bytes.buffer);
   bytes[0] = 1; // encoding version 1

@@ -1,8 +1,8 @@
 /**
- * Reading and writing the protobuf well-known types a ScheduleSpec carries. int64 fields arrive
+ * Reading the protobuf well-known types a ScheduleSpec carries. int64 fields arrive
  * as `number`, `Long` or (from some JSON paths) decimal strings; all are accepted.
  */
-import Long from 'long';
+import type Long from 'long';
 import type { google } from '@temporalio/proto';
 
 type Int64 = number | Long | string | null | undefined;
@@ -44,11 +44,6 @@ export function durationToNanos(duration: SecondsAndNanos): bigint {
 export function timestampToMs(timestamp: SecondsAndNanos): number {
   if (!timestamp) return 0;
   return int64ToNumber(timestamp.seconds) * 1000 + Math.floor((timestamp.nanos ?? 0) / 1e6);
-}
-
-/** A Duration of whole nanoseconds given as seconds plus nanos, in canonical proto form. */
-export function makeDuration(seconds: number, nanos: number): google.protobuf.IDuration {
-  return { seconds: Long.fromNumber(seconds), nanos };
 }
 
 /** Same check as protobuf-go's `durationpb.CheckValid`; returns a reason or undefined. */
