@@ -95,6 +95,11 @@ export function renderConfig(node: EngineNode, layout: NodeLayout): string {
     'binlog-format = ROW',
     'log-slave-updates = ON',
     'gtid-strict-mode = ON',
+    // Durable commits: a committed transaction is in the binlog on disk, so replicas can get it after a crash.
+    'sync-binlog = 1',
+    'innodb-flush-log-at-trx-commit = 1',
+    // A week of binlogs: a replica away for longer is re-seeded from a backup instead.
+    'binlog-expire-logs-seconds = 604800',
     `relay-log = ${path.join(layout.relay, 'relay')}`,
     `relay-log-index = ${path.join(layout.relay, 'relay.index')}`,
     `master-info-file = ${path.join(layout.relay, 'master.info')}`,

@@ -54,7 +54,7 @@ beforeAll(async () => {
   env = await createTestProvider();
   driver = createMysqlDriver({ supervisor: env.provider.supervisor, logger });
   [a, b] = await Promise.all([1, 2].map((number) => provisionNode(env, 'mymm', number, credentials)));
-  for (const node of [a, b]) await driver.initialise(node);
+  await Promise.all([a, b].map((node) => driver.initialise(node)));
   await Promise.all([a, b].map((node) => driver.start(node)));
 
   external = await mysql.createConnection({ host: source.host, port: source.port, user: source.user });

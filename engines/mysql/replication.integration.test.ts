@@ -67,7 +67,7 @@ beforeAll(async () => {
   store = new LocalBackupStore(storeDir);
   driver = createMysqlDriver({ supervisor: env.provider.supervisor, logger });
   [n1, n2, n3] = await Promise.all([1, 2, 3].map((number) => provisionNode(env, CLUSTER, number, credentials)));
-  for (const node of [n1, n2, n3]) await driver.initialise(node);
+  await Promise.all([n1, n2, n3].map((node) => driver.initialise(node)));
   await Promise.all([n1, n2, n3].map((node) => driver.start(node)));
   await driver.configureAsPrimary(n1);
   await createAppSchema(n1);
@@ -161,6 +161,7 @@ describe('mysql driver: primary and replicas', () => {
   it('promotes a replica while a writer keeps writing through the endpoint, losing no acknowledged write', async () => {
     const endpoint = await env.provider.setEndpoint(CLUSTER, { host: n1.publicHost, port: n1.publicPort });
     const acknowledged: string[] = [];
+    const ackTimes: number[] = [];
     let failures = 0;
     let stopWriting = false;
     const writer = (async () => {
@@ -171,6 +172,7 @@ describe('mysql driver: primary and replicas', () => {
           client ??= await appConnection(endpoint.host, endpoint.port);
           await client.query('INSERT INTO items (label) VALUES (?)', [label]);
           acknowledged.push(label);
+          ackTimes.push(Date.now());
         } catch {
           failures++;
           client?.destroy();
@@ -207,8 +209,10 @@ describe('mysql driver: primary and replicas', () => {
     expect(await itemRows(n3)).toEqual(await itemRows(n2));
     expect(await driver.health(n2)).toMatchObject({ role: 'primary', readOnly: false });
     expect(await driver.health(n1)).toMatchObject({ role: 'replica', readOnly: true });
+    const longestGapMs = Math.max(...ackTimes.slice(1).map((time, index) => time - ackTimes[index]));
     console.log(
-      `promotion: switch took ${switchMs} ms; ${acknowledged.length} writes acknowledged, ${failures} attempts failed and were retried`,
+      `promotion: switch took ${switchMs} ms, longest gap between acknowledged writes ${longestGapMs} ms; ` +
+        `${acknowledged.length} writes acknowledged, ${failures} attempts failed and were retried`,
     );
   });
 
