@@ -49,6 +49,8 @@ export interface StartedTool {
   stdout: Readable;
   /** Resolves when the tool exits. */
   done: Promise<ToolResult>;
+  /** Ends the tool (e.g. a producer whose consumer has failed, which would otherwise block on a full pipe). */
+  kill(): void;
 }
 
 export function runTool(run: ToolRun): Promise<ToolResult> {
@@ -99,7 +101,7 @@ export function startTool(run: ToolRun): StartedTool {
       resolve({ code, signal, stdout, stderr });
     });
   });
-  return { stdout: childStdout, done };
+  return { stdout: childStdout, done, kill: () => child.kill('SIGTERM') };
 }
 
 /** Runs the tool and throws ToolFailedError unless it exits with 0. */

@@ -9,6 +9,7 @@ import type { CopyProgress, CopyReport, EngineNode, ExternalSource, SourceReport
 import { installationOf, type DriverContext } from './context';
 import { extensionInstalled, type PostgresInstallation } from './installation';
 import { startTool, ToolFailedError } from './run-tool';
+import { conninfoValue } from './server-config';
 import { adminTarget, classifyConnectError, connect, errorCode, quoteIdent, withClient, type Target } from './sql';
 
 export const DEFAULT_SOURCE_TIMEOUT_MS = 5000;
@@ -53,7 +54,9 @@ export async function checkSource(
               current_setting('server_version_num')::int as num,
               pg_database_size(current_database())::text as size`,
     );
-    const { version, num, size } = info.rows[0]!;
+    const { num, size } = info.rows[0]!;
+    // "15.20 (Debian 15.20-0+deb12u1)" → "15.20"
+    const version = info.rows[0]!.version.split(' ')[0]!;
     const blockers: string[] = [];
     const warnings: string[] = [];
     const major = num >= 100000 ? Math.floor(num / 10000) : Math.floor(num / 10000) + ((num / 100) % 100) / 10;
@@ -167,18 +170,29 @@ export async function copyFromSource(
   });
   const restore = startTool({
     command: path.join(installation.bindir, 'pg_restore'),
-    args: ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error'],
+    args: [
+      // A connection string, so that no database name is ever read as one.
+      `--dbname=dbname=${conninfoValue(database)}`,
+      '--clean',
+      '--if-exists',
+      '--no-owner',
+      '--no-privileges',
+      '--single-transaction',
+      '--exit-on-error',
+    ],
     env: {
       PGHOST: node.host,
       PGPORT: String(node.port),
       PGUSER: node.credentials.adminUser,
       PGPASSWORD: node.credentials.adminPassword,
-      PGDATABASE: database,
     },
     stdin: dump.stdout.pipe(counter),
   });
+  // pg_dump would block forever on a full pipe once pg_restore has given up.
+  void restore.done.then((result) => result.code !== 0 && dump.kill());
   const [dumped, restored] = await Promise.all([dump.done, restore.done]);
-  if (dumped.code !== 0) throw new ToolFailedError('pg_dump', dumped);
+  // pg_dump failing by itself is the cause (pg_restore then fails on the cut-off input); killed by us, it is not.
+  if (dumped.code !== 0 && dumped.signal === null) throw new ToolFailedError('pg_dump', dumped);
   if (restored.code !== 0) throw new ToolFailedError('pg_restore', restored);
   ctx.logger.info(
     `node ${node.name}: copied database ${database} from ${source.host}:${source.port} (${copied} bytes)`,
