@@ -129,3 +129,12 @@ describe('SYSTEM_SEARCH_ATTRIBUTES', () => {
     expect(parsed.matches({ WorkflowId: 'a' })).toBe(true);
   });
 });
+
+describe('stored values', () => {
+  it('treats stored values of the wrong type, NaN or an invalid time as absent', () => {
+    const parsed = parseVisibilityQuery('HistoryLength >= 0 OR StartTime >= 0 OR CustomIntField IS NOT NULL', CUSTOM);
+    expect(parsed.matches({ HistoryLength: Number.NaN, StartTime: Number.POSITIVE_INFINITY })).toBe(false);
+    expect(parsed.matches({ HistoryLength: '5', StartTime: '2024-01-01T00:00:00Z' })).toBe(false);
+    expect(parsed.matches({ CustomIntField: 'five' })).toBe(true); // IS NOT NULL only asks whether it is set
+  });
+});

@@ -47,11 +47,11 @@ export function readScalar(record: VisibilityRecord, column: Column): Scalar | n
     case 'status':
       return typeof value === 'string' ? (executionStatusNumber(value) ?? null) : null;
     case 'numeric':
-      return typeof value === 'number' ? value : null;
+      return typeof value === 'number' && !Number.isNaN(value) ? value : null; // SQL has no NaN
     case 'bool':
       return typeof value === 'boolean' ? Number(value) : null;
     case 'datetime':
-      return typeof value === 'number' ? epochMillisToNanos(value) : null;
+      return typeof value === 'number' && Number.isFinite(value) ? epochMillisToNanos(value) : null;
     default:
       return null;
   }

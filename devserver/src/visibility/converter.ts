@@ -152,9 +152,9 @@ class Converter {
     }
     switch (column.kind) {
       case 'keywordList':
-        return keywordListComparison(expr.operator, operand, column, expr.right);
+        return keywordListComparison(expr.operator, column, operand, expr.right);
       case 'text':
-        return textComparison(expr.operator, operand, column, expr.right);
+        return textComparison(expr.operator, column, operand, expr.right);
       default:
         return scalarComparison(expr.operator, column, operand, expr.right);
     }

@@ -100,8 +100,8 @@ export function rangeComparison(negated: boolean, column: Column, from: Scalar, 
 /** `=` / `IN` mean "contains one of"; `!=` / `NOT IN` mean "contains none of". */
 export function keywordListComparison(
   operator: ComparisonOperator,
-  operand: Operand,
   column: Column,
+  operand: Operand,
   right: Expr,
 ): Predicate {
   const wanted =
@@ -117,7 +117,7 @@ export function keywordListComparison(
 }
 
 /** `=` means "contains any word of the value" (as a phrase); `!=` means none. */
-export function textComparison(operator: ComparisonOperator, operand: Operand, column: Column, right: Expr): Predicate {
+export function textComparison(operator: ComparisonOperator, column: Column, operand: Operand, right: Expr): Predicate {
   const words = textQueryWords(String(singleValue(operand, right, 'string')));
   if (words.length === 0) {
     throw invalidExpression('unexpected value for Text type search attribute (no tokens found)');
