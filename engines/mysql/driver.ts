@@ -69,15 +69,15 @@ class MysqlDriver implements EngineDriver {
   }
 
   configureAsPrimary(node: EngineNode): Promise<void> {
-    return replication.configureAsPrimary(node);
+    return replication.configureAsPrimary(this.context, node);
   }
 
   configureAsReplica(node: EngineNode, primary: EngineNode): Promise<void> {
-    return replication.configureAsReplica(node, primary);
+    return replication.configureAsReplica(this.context, node, primary);
   }
 
   fence(node: EngineNode): Promise<ReplicationPosition> {
-    return replication.fence(node);
+    return replication.fence(this.context, node);
   }
 
   waitForPosition(node: EngineNode, position: ReplicationPosition, timeoutMs: number): Promise<void> {
@@ -85,7 +85,7 @@ class MysqlDriver implements EngineDriver {
   }
 
   promote(node: EngineNode): Promise<void> {
-    return replication.promote(node);
+    return replication.promote(this.context, node);
   }
 
   erase(node: EngineNode): Promise<void> {

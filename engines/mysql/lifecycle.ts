@@ -155,6 +155,7 @@ export async function start(context: DriverContext, node: EngineNode): Promise<v
     logFile: layout.serverLog,
   });
   await waitUntilReady(context, node);
+  context.log('mysql node started', { node: node.name });
 }
 
 export async function stop(context: DriverContext, node: EngineNode): Promise<void> {

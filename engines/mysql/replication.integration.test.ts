@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
-import { BackupChecksumError, EngineUnavailableError } from '../errors';
+import { BackupChecksumError, EngineUnavailableError, ReplicationTimeoutError } from '../errors';
 import { LocalBackupStore } from '../local-backup-store';
 import type { EngineDriver } from '../types';
 import { createMysqlDriver } from './index';
@@ -129,6 +129,14 @@ describe('mysql driver: primary and replicas', () => {
     expect(second?.lagBytes).toBeGreaterThan(first?.lagBytes ?? 0);
     expect(second?.lagSeconds).toBeGreaterThanOrEqual(1);
     expect(second?.lagSeconds).toBeGreaterThanOrEqual(first?.lagSeconds ?? 0);
+
+    const wanted = (await driver.health(n1)).position ?? '';
+    const reached = (await driver.health(n3)).position ?? '';
+    const timeout = await failure(driver.waitForPosition(n3, wanted, 300));
+    expect(timeout).toBeInstanceOf(ReplicationTimeoutError);
+    expect(timeout.message).toContain(n3.name);
+    expect(timeout.message).toContain(wanted);
+    expect(timeout.message).toContain(reached);
 
     await driver.stop(n3);
     await driver.stop(n3);

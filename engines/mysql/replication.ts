@@ -56,11 +56,13 @@ async function fenceSession(session: Session, node: EngineNode): Promise<void> {
   }
 }
 
-export async function fence(node: EngineNode): Promise<ReplicationPosition> {
-  return withNode(node, async (session) => {
+export async function fence(context: DriverContext, node: EngineNode): Promise<ReplicationPosition> {
+  const position = await withNode(node, async (session) => {
     await fenceSession(session, node);
     return readPosition(session);
   });
+  context.log('mysql node fenced', { node: node.name, position });
+  return position;
 }
 
 async function ensureReplicationUser(session: Session, node: EngineNode): Promise<void> {
@@ -97,19 +99,21 @@ async function leaveSource(session: Session, node: EngineNode): Promise<void> {
   await session.run(session.flavour.resetReplica());
 }
 
-export async function promote(node: EngineNode): Promise<void> {
+export async function promote(context: DriverContext, node: EngineNode): Promise<void> {
   await withNode(node, async (session) => {
     await leaveSource(session, node);
     await setReadOnly(session, node, false);
   });
+  context.log('mysql node promoted', { node: node.name });
 }
 
-export async function configureAsPrimary(node: EngineNode): Promise<void> {
+export async function configureAsPrimary(context: DriverContext, node: EngineNode): Promise<void> {
   await withNode(node, async (session) => {
     await leaveSource(session, node);
     await ensureReplicationUser(session, node);
     await setReadOnly(session, node, false);
   });
+  context.log('mysql node configured as primary', { node: node.name });
 }
 
 type Link = 'replica' | 'peer';
@@ -196,7 +200,7 @@ async function follow(session: Session, node: EngineNode, source: EngineNode, li
   await waitStreaming(session, node, source);
 }
 
-export async function configureAsReplica(node: EngineNode, primary: EngineNode): Promise<void> {
+export async function configureAsReplica(context: DriverContext, node: EngineNode, primary: EngineNode): Promise<void> {
   if (node.host === primary.host && node.port === primary.port) {
     throw new UnsupportedOperationError(`node ${node.name} cannot replicate from itself`);
   }
@@ -208,6 +212,7 @@ export async function configureAsReplica(node: EngineNode, primary: EngineNode):
     else await setReadOnly(session, node, true);
     await follow(session, node, primary, 'replica');
   });
+  context.log('mysql node follows its primary', { node: node.name, primary: primary.name });
 }
 
 export async function waitForPosition(
