@@ -93,6 +93,10 @@ describe('MySQL 8 statements', () => {
     });
   });
 
+  it('has no GTID domains to set for multi-master', () => {
+    expect(mysql8.setWriteDomain(2)).toEqual([]);
+  });
+
   it('compares positions as GTID sets', () => {
     expect(mysql8.reached('uuid-a:1-10', 'uuid-a:1-9')).toBe(true);
     expect(mysql8.reached('uuid-a:1-10', 'uuid-a:11')).toBe(false);
@@ -112,6 +116,10 @@ describe('MariaDB statements', () => {
     expect(mariadb.changeSource(source, { binlog: '', applied: '' }, 'peer')[1].sql).toContain(
       'MASTER_USE_GTID = current_pos',
     );
+  });
+
+  it("puts a multi-master node's own writes in its GTID domain", () => {
+    expect(mariadb.setWriteDomain(2)).toEqual([{ sql: 'SET GLOBAL gtid_domain_id = ?', values: [2] }]);
   });
 
   it('reads SHOW SLAVE STATUS', () => {

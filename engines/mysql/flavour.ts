@@ -75,6 +75,8 @@ export interface Flavour {
   waitForPosition(position: string, timeoutSeconds: number): Statement;
   /** Waits until the SQL thread has applied the relay log up to the source coordinates. */
   waitForRelayLog(file: string, pos: number, timeoutSeconds: number): Statement;
+  /** Multi-master: the GTID domain this node's own writes go to (MySQL has none: its GTIDs carry the server uuid). */
+  setWriteDomain(domain: number): Statement[];
 }
 
 function text(value: unknown): string {
@@ -159,6 +161,7 @@ export const mariadb: Flavour = {
     sql: 'SELECT IFNULL(MASTER_POS_WAIT(?, ?, ?), -1) >= 0 AS `reached`',
     values: [file, pos, timeoutSeconds],
   }),
+  setWriteDomain: (domain) => [{ sql: 'SET GLOBAL gtid_domain_id = ?', values: [domain] }],
 };
 
 /** MySQL 8.0.23+ (the REPLICA/SOURCE vocabulary); `binaryLogStatus` for 8.4, where SHOW MASTER STATUS is gone. */
@@ -214,6 +217,7 @@ export function mysql(options: { binaryLogStatus: boolean }): Flavour {
       sql: 'SELECT IFNULL(SOURCE_POS_WAIT(?, ?, ?), -1) >= 0 AS `reached`',
       values: [file, pos, timeoutSeconds],
     }),
+    setWriteDomain: () => [],
   };
 }
 

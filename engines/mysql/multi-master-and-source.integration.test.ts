@@ -172,6 +172,8 @@ describe('mysql driver: migration from an external source', () => {
     expect(myisam.blockers.join(' ')).toMatch(/legacy \(MyISAM\).*InnoDB/);
     const missing = await driver.checkSource({ ...source, database: `${SOURCE_DB}_absent` });
     expect(missing.blockers.join(' ')).toMatch(/does not exist/);
+    const system = await driver.checkSource({ ...source, database: 'mysql' });
+    expect(system.blockers.join(' ')).toMatch(/system database/);
     await expect(driver.copyFrom({ ...source, database: MYISAM_DB }, a)).rejects.toBeInstanceOf(
       UnsupportedOperationError,
     );

@@ -252,7 +252,7 @@ export async function configureMultiMaster(context: DriverContext, a: EngineNode
     await withNode(node, async (session) => {
       const settings = { gtidDomainId: index, autoIncrementIncrement: 2, autoIncrementOffset: index };
       await updateSettings(node, settings);
-      await session.query({ sql: 'SET GLOBAL gtid_domain_id = ?', values: [settings.gtidDomainId] });
+      await session.run(session.flavour.setWriteDomain(settings.gtidDomainId));
       await session.query({ sql: 'SET GLOBAL auto_increment_increment = ?', values: [2] });
       await session.query({ sql: 'SET GLOBAL auto_increment_offset = ?', values: [settings.autoIncrementOffset] });
       await ensureReplicationUser(session, node);

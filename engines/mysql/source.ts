@@ -4,7 +4,7 @@
  *
  * What blocks a migration (decided here):
  * - a server version outside MariaDB 10.3–11.x and MySQL 5.7–8.4;
- * - a named database that does not exist;
+ * - a named database that does not exist, or is a system schema (mysql, sys, ...);
  * - base tables in a non-InnoDB engine (MyISAM, Aria, MEMORY, ...): a single-transaction dump is
  *   not consistent for them, and the cluster's backups and replication assume InnoDB;
  * - MySQL 8 collations (utf8mb4_0900_*) that MariaDB does not have.
@@ -132,7 +132,13 @@ async function inspect(session: Session, source: ExternalSource, serverVersion: 
   }
 
   let databases: string[];
-  if (source.database !== undefined && source.database !== '') {
+  if (source.database !== undefined && SYSTEM_SCHEMAS.includes(source.database.toLowerCase())) {
+    // Loading the source's mysql schema would replace the cluster's own accounts.
+    blockers.push(
+      `database "${source.database}" is a system database and is never migrated; name an application database`,
+    );
+    databases = [];
+  } else if (source.database !== undefined && source.database !== '') {
     const found = await session.query({
       sql: 'SELECT SCHEMA_NAME AS `name` FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
       values: [source.database],
