@@ -251,6 +251,7 @@ describe('PostgreSQL driver on local nodes', () => {
     })();
     while (acknowledged.length < 50) await new Promise((resolve) => setTimeout(resolve, 20));
 
+    const fenceStarted = Date.now();
     const position = await driver.fence(pgt1!);
     const ackedAtFence = acknowledged.length;
     expect(await driver.fence(pgt1!)).toBeTruthy(); // idempotent
@@ -261,10 +262,12 @@ describe('PostgreSQL driver on local nodes', () => {
 
     await driver.waitForPosition(pgt2!, position, 30_000);
     await driver.promote(pgt2!);
+    const promotedAfterMs = Date.now() - fenceStarted;
     await driver.promote(pgt2!);
     await driver.configureAsReplica(pgt3!, pgt2!);
     await driver.configureAsReplica(pgt1!, pgt2!);
     await env.provider.setEndpoint(CLUSTER, { host: pgt2!.publicHost, port: pgt2!.publicPort });
+    const endpointMovedAfterMs = Date.now() - fenceStarted;
     const ackedAtSwitch = acknowledged.length;
     while (acknowledged.length < ackedAtSwitch + 50) await new Promise((resolve) => setTimeout(resolve, 20));
     running = false;
@@ -286,7 +289,10 @@ describe('PostgreSQL driver on local nodes', () => {
     const slots = await sql<{ slot_name: string }>(pgt2!, 'select slot_name from pg_replication_slots order by 1');
     expect(slots.map((s) => s.slot_name)).toEqual(['replica_pgt1', 'replica_pgt3']);
     expect(await sql(pgt1!, 'select 1 from pg_replication_slots')).toEqual([]);
-    console.log(`switchover: ${acknowledged.length} acknowledged writes, ${failures} failed attempts`);
+    console.log(
+      `switchover: fence→promoted ${promotedAfterMs} ms, fence→endpoint moved ${endpointMovedAfterMs} ms ` +
+        `(both replicas re-pointed first); ${acknowledged.length} acknowledged writes, ${failures} failed attempts`,
+    );
   });
 
   it('restores the primary to exactly the backed-up data', async () => {

@@ -34,8 +34,9 @@ export async function connect(target: Target, timeoutMs = 5000, applicationName 
     database: target.database ?? 'postgres',
     connectionTimeoutMillis: timeoutMs,
     application_name: applicationName,
-    // Orchestrator statements are short; anything hanging this long is a stuck server.
-    query_timeout: 120_000,
+    // Orchestrator statements are short, except a CHECKPOINT or a promotion of a large, busy
+    // server; anything hanging longer than this is a stuck server.
+    query_timeout: 600_000,
   };
   const client = new Client(config);
   // An idle client whose server goes away emits 'error'; without a listener that would crash the worker.
