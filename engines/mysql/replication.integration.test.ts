@@ -31,7 +31,7 @@ const errorMessages: string[] = [];
 let env: TestProvider;
 let driver: EngineDriver;
 let store: LocalBackupStore;
-let storeDir: string;
+let storeDir: string | undefined;
 let n1: TestNode;
 let n2: TestNode;
 let n3: TestNode;
@@ -63,8 +63,9 @@ async function syncReplicas(primary: TestNode, ...replicas: TestNode[]): Promise
 
 beforeAll(async () => {
   env = await createTestProvider();
-  storeDir = await fs.mkdtemp(path.join(os.tmpdir(), 'mysql-backups-'));
-  store = new LocalBackupStore(storeDir);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'mysql-backups-'));
+  storeDir = dir;
+  store = new LocalBackupStore(dir);
   driver = createMysqlDriver({ supervisor: env.provider.supervisor, logger });
   [n1, n2, n3] = await Promise.all([1, 2, 3].map((number) => provisionNode(env, CLUSTER, number, credentials)));
   await Promise.all([n1, n2, n3].map((node) => driver.initialise(node)));
@@ -80,8 +81,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await env?.cleanup();
-  await fs.rm(storeDir, { recursive: true, force: true });
+  try {
+    await env?.cleanup();
+  } finally {
+    if (storeDir !== undefined) await fs.rm(storeDir, { recursive: true, force: true });
+  }
 });
 
 describe('mysql driver: primary and replicas', () => {
