@@ -3,7 +3,9 @@
  * at this project's devserver executable. Workflow bundles are built once and cached on disk by
  * content hash, so every test file of a run (and later runs) reuses them.
  */
-import type { SearchAttributeKey } from '@temporalio/common';
+import type { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
+
+type SearchAttributeKey = ReturnType<typeof defineSearchAttributeKey<SearchAttributeType>>;
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createHash } from 'node:crypto';

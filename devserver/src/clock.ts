@@ -83,16 +83,18 @@ export class Clock {
     this.externalLocks++;
   }
 
-  /** Returns false when there was no external lock to release. */
-  unlockExternally(): boolean {
-    if (this.externalLocks === 0) return false;
+  /**
+   * Clients unlock while they await a result and lock again afterwards. Several clients awaiting at
+   * once unlock more often than the server locked; the count then goes below zero and comes back as
+   * each client locks again (Temporal's test server rejects that case, we allow it).
+   */
+  unlockExternally(): void {
     this.externalLocks--;
     this.requestPump();
-    return true;
   }
 
   get skippingAllowed(): boolean {
-    return this.timeSkipping && this.locks === 0 && this.externalLocks === 0;
+    return this.timeSkipping && this.locks === 0 && this.externalLocks <= 0;
   }
 
   stop(): void {

@@ -38,11 +38,7 @@ export const invalidArgument = (message: string, detail?: StatusDetail) =>
 export const notFound = (message: string) =>
   new ServiceError(status.NOT_FOUND, message, { typeName: 'temporal.api.errordetails.v1.NotFoundFailure', value: {} });
 
-export const failedPrecondition = (message: string) =>
-  new ServiceError(status.FAILED_PRECONDITION, message, {
-    typeName: 'temporal.api.errordetails.v1.FailedPreconditionFailure',
-    value: {},
-  });
+export const failedPrecondition = (message: string) => new ServiceError(status.FAILED_PRECONDITION, message);
 
 export const unimplemented = (message: string) => new ServiceError(status.UNIMPLEMENTED, message);
 

@@ -96,13 +96,21 @@ async function invoke(
     callback(null, response);
   } catch (err) {
     if (err instanceof ServiceError) {
-      const metadata = new Metadata();
-      const details = err.statusDetailsBin();
-      if (details) metadata.set('grpc-status-details-bin', details);
-      callback({ code: err.code, details: err.message, metadata });
+      callback({ code: err.code, details: err.message, metadata: statusMetadata(err, methodName, hooks) });
       return;
     }
     hooks.log?.(`${methodName} failed`, { error: err instanceof Error ? err.stack : String(err) });
     callback({ code: status.INTERNAL, details: err instanceof Error ? err.message : String(err) });
   }
+}
+
+function statusMetadata(err: ServiceError, methodName: string, hooks: ServiceHooks): Metadata {
+  const metadata = new Metadata();
+  try {
+    const details = err.statusDetailsBin();
+    if (details) metadata.set('grpc-status-details-bin', details);
+  } catch (encodeError) {
+    hooks.log?.(`${methodName}: could not encode error details`, { error: String(encodeError) });
+  }
+  return metadata;
 }
