@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BadCredentialsError, SourceUnreachableError } from '../errors';
-import { classifyConnectError } from './sql';
+import net from 'node:net';
+import { BadCredentialsError, NodeNotReadyError, SourceUnreachableError } from '../errors';
+import { classifyConnectError, withClient } from './sql';
 
 const target = { host: '10.0.0.9', port: 5433, user: 'migrator', password: 'hunter2-secret' };
 
@@ -27,5 +28,19 @@ describe('connection failures', () => {
   it('passes other errors through', () => {
     const err = Object.assign(new Error('too many connections'), { code: '53300' });
     expect(classifyConnectError(err, target, 5000)).toBe(err);
+  });
+});
+
+describe('sessions to cluster nodes', () => {
+  it('reports a node that does not answer as NodeNotReadyError naming its address', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as net.AddressInfo;
+        server.close(() => resolve(free));
+      });
+    });
+    const attempt = withClient({ ...target, host: '127.0.0.1', port }, (client) => client.query('select 1'));
+    await expect(attempt).rejects.toBeInstanceOf(NodeNotReadyError);
+    await expect(attempt).rejects.toThrow(`127.0.0.1:${port} is not accepting sessions`);
   });
 });

@@ -3,7 +3,7 @@
  * identifier quoting, and turning connection failures into the shared error classes.
  */
 import { Client, type ClientConfig } from 'pg';
-import { BadCredentialsError, SourceUnreachableError } from '../errors';
+import { BadCredentialsError, NodeNotReadyError, SourceUnreachableError } from '../errors';
 import type { EngineNode } from '../types';
 
 export interface Target {
@@ -50,12 +50,21 @@ export async function connect(target: Target, timeoutMs = 5000, applicationName 
   return client;
 }
 
+/**
+ * Runs `work` on a fresh session to one of the cluster's own nodes. A node that does not answer (or
+ * is starting, stopping or recovering) gives NodeNotReadyError naming its address; retrying later may help.
+ */
 export async function withClient<T>(
   target: Target,
   work: (client: Client) => Promise<T>,
   timeoutMs = 5000,
 ): Promise<T> {
-  const client = await connect(target, timeoutMs);
+  let client: Client;
+  try {
+    client = await connect(target, timeoutMs);
+  } catch (err) {
+    throw notReadyError(err, target) ?? err;
+  }
   try {
     return await work(client);
   } finally {
@@ -78,12 +87,32 @@ export function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
 }
 
+const NETWORK_ERROR_CODES = [
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNRESET',
+];
 const AUTH_FAILURE_CODES = new Set(['28P01', '28000']);
 /** The server is up but not accepting sessions yet (starting, shutting down, recovering). */
 export const NOT_READY_CODES = new Set(['57P03', '57P01', '57P02', '53300']);
 
 export function isAuthFailure(err: unknown): boolean {
   return AUTH_FAILURE_CODES.has(errorCode(err) ?? '');
+}
+
+function notReadyError(err: unknown, target: Target): NodeNotReadyError | undefined {
+  const code = errorCode(err);
+  const message = err instanceof Error ? err.message : String(err);
+  const network = NETWORK_ERROR_CODES.includes(code ?? '') || /timeout|terminated unexpectedly/i.test(message);
+  if (!network && !NOT_READY_CODES.has(code ?? '')) return undefined;
+  return new NodeNotReadyError(
+    `PostgreSQL at ${target.host}:${target.port} is not accepting sessions (${describeError(err)}); start the node or retry`,
+    { cause: err },
+  );
 }
 
 /** A one-line reason without secrets (server messages never include the password). */
@@ -108,8 +137,7 @@ export function classifyConnectError(err: unknown, target: Target, timeoutMs: nu
   }
   const code = errorCode(err);
   const message = err instanceof Error ? err.message : String(err);
-  const network = ['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET'];
-  if ((code && network.includes(code)) || /timeout|terminated unexpectedly/i.test(message)) {
+  if (NETWORK_ERROR_CODES.includes(code ?? '') || /timeout|terminated unexpectedly/i.test(message)) {
     return new SourceUnreachableError(
       `cannot reach PostgreSQL at ${where} within ${timeoutMs} ms (${code ?? message}); check the host, port and firewall`,
       { cause: err },
