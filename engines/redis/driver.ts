@@ -62,7 +62,14 @@ function atLeast(version: string, minimum: string): boolean {
   return true;
 }
 
-class RedisDriver implements EngineDriver {
+/** The engine driver, with the Redis-specific source report and multi-master always callable. */
+export interface RedisEngineDriver extends EngineDriver {
+  readonly engine: RedisFlavour;
+  checkSource(source: ExternalSource, timeoutMs?: number): Promise<RedisSourceReport>;
+  configureMultiMaster(a: EngineNode, b: EngineNode): Promise<void>;
+}
+
+class RedisDriver implements RedisEngineDriver {
   readonly engine: RedisFlavour;
   readonly capabilities: EngineCapabilities;
   private readonly ctx: DriverContext;
@@ -201,6 +208,6 @@ class RedisDriver implements EngineDriver {
   }
 }
 
-export function createRedisDriver(options: RedisDriverOptions): EngineDriver {
+export function createRedisDriver(options: RedisDriverOptions): RedisEngineDriver {
   return new RedisDriver(options);
 }

@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
 import { BackupChecksumError, ReplicationTimeoutError, UnsupportedOperationError } from '../errors';
 import { LocalBackupStore } from '../local-backup-store';
-import type { EngineDriver } from '../types';
-import { createRedisDriver } from './index';
+import { createRedisDriver, type RedisEngineDriver } from './index';
 import {
   APP_PASSWORD,
   adminClient,
@@ -31,7 +30,7 @@ const { logger, lines } = recordingLogger();
 const errorMessages: string[] = [];
 
 let env: TestProvider;
-let driver: EngineDriver;
+let driver: RedisEngineDriver;
 let store: LocalBackupStore;
 let storeDir: string;
 let n1: TestNode;
@@ -104,9 +103,14 @@ describe('redis driver: primary and two replicas', () => {
     await driver.configureAsReplica(n3, n1);
     const [h1, h3] = await Promise.all([driver.health(n1), driver.health(n3)]);
     expect(h1).toMatchObject({ up: true, role: 'primary', readOnly: false });
-    expect(h3).toMatchObject({ up: true, role: 'replica', readOnly: true, replication: { primary: `${n1.host}:${n1.port}` } });
+    expect(h3).toMatchObject({
+      up: true,
+      role: 'replica',
+      readOnly: true,
+      replication: { primary: `${n1.host}:${n1.port}` },
+    });
     expect(driver.capabilities.multiMaster).toBe(false);
-    expect(await failure(driver.configureMultiMaster!(n1, n2))).toBeInstanceOf(UnsupportedOperationError);
+    expect(await failure(driver.configureMultiMaster(n1, n2))).toBeInstanceOf(UnsupportedOperationError);
   });
 
   it('replicates writes to both replicas, the users included', async () => {
@@ -181,7 +185,7 @@ describe('redis driver: promotion under a live writer', () => {
     let failures = 0;
     let stop = false;
     const writing = (async () => {
-      for (let n = 0; !stop; ) {
+      for (let n = 0; !stop;) {
         try {
           await writer.set(`w:${n}`, String(n));
           acknowledged.push(`w:${n}`);

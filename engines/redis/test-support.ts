@@ -4,7 +4,7 @@
  * line (to prove no password is ever logged).
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import type { TestProvider } from '../../test/local-provider';
 import type { EngineCredentials, EngineNode } from '../types';
 import type { DriverLogger } from './context';
@@ -78,7 +78,18 @@ export const APP_PASSWORD = `app-${randomBytes(6).toString('hex')}`;
 export async function createAppUser(primary: EngineNode): Promise<void> {
   const client = adminClient(primary);
   try {
-    await client.call('ACL', 'SETUSER', APP_USER, 'on', `>${APP_PASSWORD}`, '~*', '&*', '+@all', '-@admin', '-@dangerous');
+    await client.call(
+      'ACL',
+      'SETUSER',
+      APP_USER,
+      'on',
+      `>${APP_PASSWORD}`,
+      '~*',
+      '&*',
+      '+@all',
+      '-@admin',
+      '-@dangerous',
+    );
     await client.call('ACL', 'SAVE');
   } finally {
     client.disconnect();
@@ -86,10 +97,17 @@ export async function createAppUser(primary: EngineNode): Promise<void> {
 }
 
 /** An application client through a public address (node firewall or cluster endpoint). */
-export function appClient(host: string, port: number, options: Partial<ConstructorParameters<typeof Redis>[0]> = {}): Redis {
+export function appClient(host: string, port: number, options: RedisOptions = {}): Redis {
   // The app user may not run INFO (it is @dangerous), which ioredis's ready check would use.
   return quiet(
-    new Redis({ host, port, username: APP_USER, password: APP_PASSWORD, enableReadyCheck: false, ...(options as object) }),
+    new Redis({
+      host,
+      port,
+      username: APP_USER,
+      password: APP_PASSWORD,
+      enableReadyCheck: false,
+      ...options,
+    }),
   );
 }
 
@@ -123,7 +141,7 @@ async function describeKey(client: Redis, key: Buffer): Promise<string> {
       value = (await client.smembers(key)).sort();
       break;
     case 'zset':
-      value = await client.zrange(key, 0, -1, 'WITHSCORES');
+      value = await client.call('ZRANGE', key, '0', '-1', 'WITHSCORES');
       break;
     case 'stream':
       value = await client.xrange(key, '-', '+');
