@@ -15,6 +15,7 @@ import {
   BadCredentialsError,
   EngineUnavailableError,
   InsufficientDiskError,
+  ReplicationTimeoutError,
   SourceUnreachableError,
 } from '../errors';
 import { LocalBackupStore } from '../local-backup-store';
@@ -192,6 +193,29 @@ describe('PostgreSQL driver on local nodes', () => {
     await driver.start(pgt3!);
     await syncedWith(pgt3!, pgt1!);
     expect((await driver.health(pgt3!)).replication).toMatchObject({ lagBytes: 0, lagSeconds: 0 });
+  });
+
+  it('reports lag in bytes and seconds for a replica whose replay is paused, and times out waiting for it', async () => {
+    const { pgt1, pgt2 } = nodes;
+    await sql(pgt2!, 'select pg_wal_replay_pause()');
+    try {
+      await sql(pgt1!, `insert into items select g, 'while paused' from generate_series(3000, 3099) g`, [], APP, 'app');
+      const [{ lsn }] = await sql<{ lsn: string }>(pgt1!, 'select pg_current_wal_lsn()::text as lsn');
+      const paused = await driver.health(pgt2!);
+      expect(paused).toMatchObject({ up: true, role: 'replica' });
+      expect(paused.replication).toMatchObject({ state: 'stopped' });
+      expect(paused.replication!.lagBytes!).toBeGreaterThan(0);
+      expect(paused.replication!.lagSeconds!).toBeGreaterThan(0);
+      await sql(pgt1!, `insert into items select g, 'still paused' from generate_series(3100, 3199) g`, [], APP, 'app');
+      expect((await driver.health(pgt2!)).replication!.lagBytes!).toBeGreaterThan(paused.replication!.lagBytes!);
+      const timeout = await expectFailure(driver.waitForPosition(pgt2!, lsn!, 300));
+      expect(timeout).toBeInstanceOf(ReplicationTimeoutError);
+      expect(timeout.message).toMatch(new RegExp(`node pgt2 reached [0-9A-F]+/[0-9A-F]+ but ${lsn} was wanted`));
+    } finally {
+      await sql(pgt2!, 'select pg_wal_replay_resume()');
+    }
+    await syncedWith(pgt2!, pgt1!);
+    expect((await driver.health(pgt2!)).replication).toMatchObject({ state: 'streaming', lagBytes: 0, lagSeconds: 0 });
   });
 
   it('refuses to restore a corrupt backup, and erase + restore + re-point brings a replica back in sync', async () => {
