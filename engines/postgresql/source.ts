@@ -36,7 +36,7 @@ export async function checkSource(
   const target = sourceTarget(source);
   let client;
   try {
-    client = await withDeadline(connect(target, timeoutMs, 'orchestrator-migration-check'), timeoutMs);
+    client = await withDeadline(connectPreferringSsl(target, timeoutMs), timeoutMs);
   } catch (err) {
     if (errorCode(err) === '3D000') {
       return {
@@ -94,6 +94,20 @@ export async function checkSource(
     return { version, sizeBytes: Number(size), blockers, warnings };
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Like libpq's default sslmode=prefer (which pg_dump uses): encrypted when the server offers it
+ * (many hosted servers require it), plain otherwise.
+ */
+async function connectPreferringSsl(target: Target, timeoutMs: number) {
+  const started = Date.now();
+  try {
+    return await connect(target, timeoutMs, 'orchestrator-migration-check', true);
+  } catch (err) {
+    if (!/does not support SSL/i.test(err instanceof Error ? err.message : String(err))) throw err;
+    return connect(target, Math.max(1, timeoutMs - (Date.now() - started)), 'orchestrator-migration-check', false);
   }
 }
 

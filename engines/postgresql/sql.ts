@@ -24,8 +24,16 @@ export function adminTarget(node: Pick<EngineNode, 'host' | 'port' | 'credential
   };
 }
 
-/** Opens a client; the caller must `end()` it (use `withClient` where possible). */
-export async function connect(target: Target, timeoutMs = 5000, applicationName = 'orchestrator'): Promise<Client> {
+/**
+ * Opens a client; the caller must `end()` it (use `withClient` where possible). `ssl` encrypts
+ * without verifying the certificate, like libpq's sslmode=require.
+ */
+export async function connect(
+  target: Target,
+  timeoutMs = 5000,
+  applicationName = 'orchestrator',
+  ssl = false,
+): Promise<Client> {
   const config: ClientConfig = {
     host: target.host,
     port: target.port,
@@ -34,6 +42,7 @@ export async function connect(target: Target, timeoutMs = 5000, applicationName 
     database: target.database ?? 'postgres',
     connectionTimeoutMillis: timeoutMs,
     application_name: applicationName,
+    ssl: ssl ? { rejectUnauthorized: false } : false,
     // Orchestrator statements are short, except a CHECKPOINT or a promotion of a large, busy
     // server; anything hanging longer than this is a stuck server.
     query_timeout: 600_000,
