@@ -13,17 +13,17 @@ import { openRdbSnapshot } from './rdb-stream';
 type Script = (command: string[], socket: Socket) => void;
 
 const servers: Server[] = [];
+const sockets: Socket[] = [];
 
 afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections?.();
-    await new Promise((resolve) => server.close(resolve));
-  }
+  for (const socket of sockets.splice(0)) socket.destroy();
+  for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
 });
 
 /** Parses RESP arrays of bulk strings (no CRLF inside values) and hands each command to the script. */
 async function scriptedServer(script: Script): Promise<number> {
   const server = createServer((socket) => {
+    sockets.push(socket);
     let pending = '';
     socket.on('error', () => undefined);
     socket.on('data', (chunk) => {
