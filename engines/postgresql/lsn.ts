@@ -3,6 +3,8 @@
  * 64-bit byte offset. The driver hands them out as its opaque ReplicationPosition.
  */
 
+import { InfraError } from '../errors';
+
 const LSN_PATTERN = /^([0-9A-Fa-f]{1,8})\/([0-9A-Fa-f]{1,8})$/;
 
 /** WAL page size (XLOG_BLCKSZ) of the standard builds. */
@@ -10,10 +12,10 @@ const WAL_PAGE_BYTES = 8192n;
 /** The long page header at the start of a WAL segment (SizeOfXLogLongPHD); short ones are smaller. */
 const WAL_LONG_PAGE_HEADER_BYTES = 40n;
 
-export class InvalidLsnError extends Error {
+export class InvalidLsnError extends InfraError {
+  readonly retryable = false;
   constructor(text: string) {
     super(`${JSON.stringify(text)} is not a PostgreSQL WAL position (expected hex "X/Y", e.g. "0/3000148")`);
-    this.name = 'InvalidLsnError';
   }
 }
 

@@ -6,7 +6,7 @@ import { NodeNotReadyError, ReplicationTimeoutError } from '../errors';
 import type { EngineNode, ReplicationPosition } from '../types';
 import { FLAVOUR_EXTENSION, type DriverContext } from './context';
 import { nodeLayout, readState, sameState, writeState, type NodeState } from './layout';
-import { lsnReached } from './lsn';
+import { lsnReached, parseLsn } from './lsn';
 import { scramSha256Verifier } from './scram';
 import { reloadConfig, sleep, startServer, terminateClientSessions, writeServerConfig } from './server';
 import { adminTarget, connect, describeError, quoteIdent, quoteLiteral, withClient } from './sql';
@@ -138,6 +138,7 @@ export async function waitForNodePosition(
   wanted: ReplicationPosition,
   timeoutMs: number,
 ): Promise<void> {
+  parseLsn(wanted); // a malformed position fails now (InvalidLsnError), not after the timeout
   const deadline = Date.now() + timeoutMs;
   let reached: string;
   while (true) {

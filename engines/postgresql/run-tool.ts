@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { InfraError } from '../errors';
 import { serverIdentity } from './os-user';
 
 export interface ToolRun {
@@ -32,7 +33,12 @@ export interface ToolResult {
 
 const KEPT_OUTPUT_BYTES = 64 * 1024;
 
-export class ToolFailedError extends Error {
+/**
+ * A PostgreSQL tool exited with an error. Retryable: most such failures are a lost or refused
+ * connection, and every operation that runs a tool is idempotent.
+ */
+export class ToolFailedError extends InfraError {
+  readonly retryable = true;
   constructor(
     readonly tool: string,
     readonly result: ToolResult,
@@ -40,7 +46,6 @@ export class ToolFailedError extends Error {
     const why = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.code}`;
     const detail = result.stderr.trim().split('\n').slice(-8).join('\n');
     super(`${tool} ${why}${detail ? `: ${detail}` : ''}`);
-    this.name = 'ToolFailedError';
   }
 }
 
