@@ -22,6 +22,7 @@ import { LocalBackupStore } from '../local-backup-store';
 import type { BackupArtifact, EngineCredentials, EngineNode, ExternalSource } from '../types';
 import { createPostgresDriver, type PostgresDriver } from './index';
 import { findInstallations } from './installation';
+import { InvalidLsnError } from './lsn';
 
 const CLUSTER = 'pgt';
 // Quotes, a colon and a backslash exercise every place the password is written (conf, passfile, SCRAM).
@@ -448,6 +449,7 @@ describe('PostgreSQL driver on local nodes', () => {
     const newer = await older.checkSource(source);
     expect(newer.blockers.join(' ')).toMatch(/newer than PostgreSQL/);
 
+    expect(await expectFailure(driver.waitForPosition(primary, 'nonsense', 60_000))).toBeInstanceOf(InvalidLsnError);
     expect(await expectFailure(driver.checkAvailable('99'))).toBeInstanceOf(EngineUnavailableError);
     const timescale = createPostgresDriver({ supervisor: env.provider.supervisor, flavour: 'timescaledb' });
     expect(timescale.capabilities).toEqual({ multiMaster: false, extension: 'timescaledb' });
