@@ -14,6 +14,7 @@ import { INITIAL_STATE } from './config';
 import { nodeConnectError, replicationTarget, withAdmin, type DriverContext } from './context';
 import { aofRewritePending, parseInfo } from './info';
 import { nodePaths, readState, removeDataFiles, saveState } from './node-files';
+import { formatPosition } from './position';
 import { openRdbSnapshot } from './rdb-stream';
 import { startNode, stopNode } from './lifecycle';
 
@@ -35,7 +36,8 @@ export async function backupNode(
     throw nodeConnectError(node, err);
   }
   const stored = await store.put(key, snapshot.stream);
-  const artifact: BackupArtifact = { ...stored, engine: node.engine, position: String(snapshot.offset) };
+  const position = formatPosition(snapshot.replicationId, snapshot.offset);
+  const artifact: BackupArtifact = { ...stored, engine: node.engine, position };
   ctx.log('backup stored', { node: node.name, key, sizeBytes: stored.sizeBytes, position: artifact.position });
   return artifact;
 }

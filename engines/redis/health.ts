@@ -7,6 +7,7 @@ import type { EngineNode, NodeHealth, ReplicationStatus } from '../types';
 import { openClient, redact } from './client';
 import { adminTarget, type DriverContext } from './context';
 import { infoInt, isLoading, parseInfo, replicationFacts, serverVersion, type ReplicationFacts } from './info';
+import { bytesBehind, positionOf } from './position';
 
 const HEALTH_TIMEOUT_MS = 2000;
 
@@ -65,10 +66,14 @@ async function replicationStatus(
       { timeoutMs: HEALTH_TIMEOUT_MS, commandTimeoutMs: HEALTH_TIMEOUT_MS },
     );
     try {
-      const primaryOffset = replicationFacts(parseInfo(await client.info('replication'))).offset;
-      ctx.lagClock.record(primary, primaryOffset);
-      status.lagBytes = Math.max(0, primaryOffset - facts.offset);
-      status.lagSeconds = status.lagBytes === 0 ? 0 : ctx.lagClock.secondsBehind(primary, facts.offset);
+      const primaryFacts = replicationFacts(parseInfo(await client.info('replication')));
+      ctx.lagClock.record(primary, primaryFacts.offset);
+      // Unknown while the replica is not yet in the primary's history (a full synchronisation under way).
+      const behind = bytesBehind(primaryFacts, facts);
+      if (behind !== undefined) {
+        status.lagBytes = behind;
+        status.lagSeconds = behind === 0 ? 0 : ctx.lagClock.secondsBehind(primary, facts.offset);
+      }
     } finally {
       client.disconnect();
     }
@@ -90,7 +95,7 @@ export async function nodeHealth(ctx: DriverContext, node: EngineNode): Promise<
     const version = serverVersion(info);
     if (isLoading(info)) return { ...down(node, 'loading its dataset into memory'), version };
     const facts = replicationFacts(info);
-    const position = String(facts.offset);
+    const position = positionOf(facts);
     if (facts.role === 'slave') {
       return {
         up: true,

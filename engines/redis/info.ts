@@ -36,7 +36,11 @@ export interface ReplicationFacts {
   linkDownSeconds?: number;
   /** Replicas connected to this node that are online. */
   onlineReplicas: number;
+  /** The replication history this node is in (a replica takes its primary's once synchronised). */
   replicationId?: string;
+  /** The history this node continued from when it was promoted, valid up to `secondOffset` (exclusive). */
+  replicationId2?: string;
+  secondOffset?: number;
 }
 
 export function replicationFacts(fields: Map<string, string>): ReplicationFacts {
@@ -60,6 +64,8 @@ export function replicationFacts(fields: Map<string, string>): ReplicationFacts 
     linkDownSeconds: linkDown !== undefined && linkDown >= 0 ? linkDown : undefined,
     onlineReplicas,
     replicationId: fields.get('master_replid'),
+    replicationId2: fields.get('master_replid2'),
+    secondOffset: infoInt(fields, 'second_repl_offset'),
   };
 }
 

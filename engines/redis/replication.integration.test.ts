@@ -12,6 +12,7 @@ import { createTestProvider, type TestProvider } from '../../test/local-provider
 import { BackupChecksumError, ReplicationTimeoutError, UnsupportedOperationError } from '../errors';
 import { LocalBackupStore } from '../local-backup-store';
 import { createRedisDriver, type RedisEngineDriver } from './index';
+import { formatPosition, parsePosition } from './position';
 import {
   APP_PASSWORD,
   adminClient,
@@ -141,7 +142,8 @@ describe('redis driver: primary and two replicas', () => {
     await syncReplicas(n1, n3);
     expect((await driver.health(n3)).replication).toMatchObject({ lagBytes: 0, lagSeconds: 0 });
 
-    const wanted = String(Number((await driver.health(n1)).position) + 1_000_000);
+    const current = parsePosition((await driver.health(n1)).position ?? '');
+    const wanted = formatPosition(current.replicationId, current.offset + 1_000_000);
     const timeout = await failure(driver.waitForPosition(n3, wanted, 300));
     expect(timeout).toBeInstanceOf(ReplicationTimeoutError);
     expect(timeout.message).toContain(n3.name);
@@ -163,7 +165,7 @@ describe('redis driver: primary and two replicas', () => {
     await expect(client.set('fence:after', '1')).rejects.toThrow(/NOREPLICAS/);
     expect(await client.get('fence:before')).toBe('1');
     expect(await driver.health(n1)).toMatchObject({ role: 'primary', readOnly: true });
-    expect(Number(await driver.fence(n1))).toBeGreaterThanOrEqual(Number(position));
+    expect(parsePosition(await driver.fence(n1)).offset).toBeGreaterThanOrEqual(parsePosition(position).offset);
     // Lifting the fence (promote on a primary) makes it writable again.
     await driver.promote(n1);
     await client.set('fence:lifted', '1');

@@ -12,6 +12,7 @@ import { openClient } from './client';
 import { FENCE_MIN_REPLICAS, INITIAL_STATE, type NodeState } from './config';
 import { address, adminTarget, withAdmin, type DriverContext } from './context';
 import { parseInfo, replicationFacts, type ReplicationFacts } from './info';
+import { hasReached, parsePosition, positionOf } from './position';
 import { nodePaths, readState, saveState } from './node-files';
 import { startNode, stopNode } from './lifecycle';
 
@@ -87,20 +88,15 @@ export async function fence(ctx: DriverContext, node: EngineNode): Promise<Repli
   if (state.role === 'primary' && !state.peers) await record(ctx, node, { ...state, fenced: true });
   return withAdmin(node, async (client) => {
     const before = await facts(client);
-    if (before.role === 'slave') return String(before.offset);
+    if (before.role === 'slave') return positionOf(before);
     // From this command on every write fails with NOREPLICAS. Writes acknowledged before it are already
     // in the replication stream (a reply goes out after its command was propagated), so the offset read
     // next covers every write any client was told succeeded.
     await client.config('SET', 'min-replicas-to-write', String(FENCE_MIN_REPLICAS));
-    const position = String((await facts(client)).offset);
+    const position = positionOf(await facts(client));
     if (!state.fenced) ctx.log('node fenced', { node: node.name, position });
     return position;
   });
-}
-
-export function parsePosition(position: ReplicationPosition): number {
-  if (!/^\d+$/.test(position)) throw new Error(`"${position}" is not a Redis replication offset`);
-  return Number(position);
 }
 
 export async function waitForPosition(
@@ -110,24 +106,25 @@ export async function waitForPosition(
 ): Promise<void> {
   const wanted = parsePosition(position);
   const deadline = Date.now() + timeoutMs;
-  let reached: number | undefined;
+  let reached: string | undefined;
   let problem = '';
   do {
     try {
       const client = await openClient(adminTarget(node), { timeoutMs: 2000, commandTimeoutMs: 2000 });
       try {
-        reached = (await facts(client)).offset;
+        const current = await facts(client);
+        reached = positionOf(current);
+        if (hasReached(current, wanted)) return;
       } finally {
         client.disconnect();
       }
-      if (reached >= wanted) return;
     } catch (err) {
       problem = ` (last error: ${(err as Error).message})`;
     }
     await sleep(POSITION_POLL_MS);
   } while (Date.now() < deadline);
   throw new ReplicationTimeoutError(
-    `node ${node.name} reached replication offset ${reached ?? 'unknown'} but ${wanted} was wanted within ${timeoutMs} ms${problem}`,
+    `node ${node.name} reached replication position ${reached ?? 'unknown'} but ${position} was wanted within ${timeoutMs} ms${problem}`,
   );
 }
 

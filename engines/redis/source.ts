@@ -70,10 +70,13 @@ function sourceTarget(source: ExternalSource): RedisTarget {
   return { host: source.host, port: source.port, username: source.user || undefined, password: source.password };
 }
 
-/** Opens the source, turning connection failures into the errors the migration workflow reports. */
-export async function openSource(source: ExternalSource, timeoutMs: number): Promise<Redis> {
+/**
+ * Opens the source, turning connection failures into the errors the migration workflow reports.
+ * `commandTimeoutMs` bounds each command afterwards (none while copying: a DUMP of a large key may take long).
+ */
+export async function openSource(source: ExternalSource, timeoutMs: number, commandTimeoutMs?: number): Promise<Redis> {
   try {
-    return await openClient(sourceTarget(source), { timeoutMs, commandTimeoutMs: timeoutMs });
+    return await openClient(sourceTarget(source), { timeoutMs, commandTimeoutMs });
   } catch (err) {
     if (!(err instanceof RedisConnectFailure)) throw err;
     const user = source.user || 'default';
@@ -125,7 +128,7 @@ export async function checkSource(
   target: TargetFacts,
   timeoutMs: number = DEFAULT_SOURCE_TIMEOUT_MS,
 ): Promise<RedisSourceReport> {
-  const client = await openSource(source, timeoutMs);
+  const client = await openSource(source, timeoutMs, timeoutMs);
   try {
     return await inspect(client, source, target);
   } catch (err) {
