@@ -10,6 +10,7 @@ import type { ProcessSupervisor } from '../../vm/types';
 import { RedisConnectFailure, withClient, type RedisTarget } from './client';
 import type { FlavourInfo } from './flavours';
 import { LagClock } from './lag-clock';
+import type { ServerUser } from './os-user';
 
 /** Same shape as the local provider's logger: a message and structured fields, never a secret. */
 export type DriverLogger = (message: string, fields?: Record<string, unknown>) => void;
@@ -20,6 +21,8 @@ export interface DriverContext {
   /** Resolves the server binary (explicit, environment variable or PATH); throws EngineUnavailableError. */
   binary: () => Promise<string>;
   freeDiskBytes: (path: string) => Promise<number>;
+  /** The OS user the server runs as (resolved once). */
+  serverUser: () => ServerUser;
   log: DriverLogger;
   lagClock: LagClock;
   startTimeoutMs: number;

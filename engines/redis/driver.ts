@@ -27,6 +27,7 @@ import {
 } from './flavours';
 import { nodeHealth } from './health';
 import { LagClock } from './lag-clock';
+import { resolveServerUser, type ServerUser } from './os-user';
 import { eraseNode, initialiseNode, startNode, stopNode } from './lifecycle';
 import * as replication from './replication';
 import {
@@ -51,6 +52,11 @@ export interface RedisDriverOptions {
   startTimeoutMs?: number;
   /** How long `stop` lets the server shut down cleanly before it is killed (default 30 s). */
   stopGraceMs?: number;
+  /**
+   * OS users to run the server as when the orchestrator runs as root, first existing wins; default the
+   * flavour's own user, then `redis`. Runs as root when none exists (Redis allows it; logged once).
+   */
+  serverUsers?: string[];
 }
 
 /** The oldest release of each flavour with what the driver relies on (ACL users, PSYNC2, rdb-only). */
@@ -78,6 +84,8 @@ class RedisDriver implements RedisEngineDriver {
   constructor(options: RedisDriverOptions) {
     const info = FLAVOURS[options.flavour ?? 'redis'];
     let binary: Promise<string> | undefined;
+    let serverUser: ServerUser | undefined;
+    const log = options.logger ?? (() => undefined);
     this.engine = info.flavour;
     this.capabilities = { multiMaster: info.multiMaster };
     this.ctx = {
@@ -92,7 +100,17 @@ class RedisDriver implements RedisEngineDriver {
         return binary;
       },
       freeDiskBytes: options.freeDiskBytes ?? statfsFreeBytes,
-      log: options.logger ?? (() => undefined),
+      serverUser: () => {
+        if (serverUser === undefined) {
+          const candidates = options.serverUsers ?? [...new Set([info.flavour, 'redis'])];
+          serverUser = resolveServerUser(candidates);
+          if (serverUser.name === undefined && process.getuid?.() === 0) {
+            log('no unprivileged server user exists: the server runs as root', { candidates });
+          }
+        }
+        return serverUser;
+      },
+      log,
       lagClock: new LagClock(),
       startTimeoutMs: options.startTimeoutMs ?? 120_000,
       stopGraceMs: options.stopGraceMs ?? 30_000,

@@ -9,6 +9,7 @@ import { openClient } from './client';
 import { adminTarget, processName, type DriverContext } from './context';
 import { isLoading, parseInfo } from './info';
 import { createNodeFiles, nodePaths, readState, removeDataFiles } from './node-files';
+import { assertReachable, giveToServer } from './os-user';
 
 const READY_POLL_MS = 100;
 
@@ -55,8 +56,13 @@ export async function startNode(ctx: DriverContext, node: EngineNode): Promise<v
       `node ${node.name} has no configuration in ${node.dataDir}; initialise it first`,
     );
   }
+  const user = ctx.serverUser();
+  await assertReachable(user, node.dataDir);
+  // Files the driver wrote since the last start (configuration, restored snapshot) become the server's.
+  await giveToServer(user, node.dataDir);
   await ctx.supervisor.start(node.name, processName(ctx.info), {
     command: await ctx.binary(),
+    runAsUser: user.name,
     // Only the configuration file's path: every setting, and the replication password, live inside it.
     args: [paths.configFile],
     cwd: node.dataDir,

@@ -110,6 +110,11 @@ describe('redis driver: primary and two replicas', () => {
       readOnly: true,
       replication: { primary: `${n1.host}:${n1.port}` },
     });
+    // As root, the server runs as the unprivileged `redis` user (the package's), not as root.
+    const pid = /process_id:(\d+)/.exec(await admin(n1).info('server'))?.[1];
+    const uid = /^Uid:\s+(\d+)/m.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'))?.[1];
+    if (process.getuid?.() === 0) expect(uid).not.toBe('0');
+    else expect(uid).toBe(String(process.getuid?.()));
     expect(driver.capabilities.multiMaster).toBe(false);
     expect(await failure(driver.configureMultiMaster(n1, n2))).toBeInstanceOf(UnsupportedOperationError);
   });
