@@ -6,6 +6,7 @@ import type { temporal } from '@temporalio/proto';
 import type { Clock } from './clock';
 import { invalidArgument, workflowAlreadyStarted, workflowNotFound } from './errors';
 import { Execution } from './execution/execution';
+import type { ChildInfo } from './execution/children';
 import type { Continuation } from './execution/completion';
 import { retryPolicyProblem, withDefaults } from './execution/retry';
 import {
@@ -99,7 +100,106 @@ export class Store implements ExecutionHost {
     if (!execution) return;
     const next = execution.pendingContinuation;
     if (next) this.startContinuation(execution, next);
+    else this.notifyParent(execution);
     for (const l of this.listeners) l.closed(execution);
+  }
+
+  /** A child chain ended (its last run closed with nothing following): its parent records the outcome. */
+  private notifyParent(child: Execution): void {
+    const parentInfo = child.config.parent;
+    if (!parentInfo) return;
+    const parent = this.find(parentInfo.namespace, parentInfo.workflowId, parentInfo.runId);
+    if (!parent?.isRunning) return;
+    parent.children.onChildClosed(parentInfo.initiatedEventId, {
+      status: child.status,
+      runId: child.key.runId,
+      closeEvent: child.history.lastEvent!,
+    });
+  }
+
+  startChild(
+    parent: Execution,
+    initiatedEventId: number,
+    attrs: Plain<temporal.api.command.v1.IStartChildWorkflowExecutionCommandAttributes>,
+  ): string {
+    const namespace = attrs.namespace || parent.key.namespace;
+    const { execution } = this.startWorkflow(
+      {
+        namespace,
+        workflowId: attrs.workflowId,
+        workflowType: attrs.workflowType,
+        taskQueue: attrs.taskQueue,
+        input: attrs.input,
+        workflowExecutionTimeout: attrs.workflowExecutionTimeout,
+        workflowRunTimeout: attrs.workflowRunTimeout,
+        workflowTaskTimeout: attrs.workflowTaskTimeout,
+        identity: `workflow:${parent.key.workflowId}`,
+        requestId: `${parent.key.runId}:${initiatedEventId}`,
+        workflowIdReusePolicy: attrs.workflowIdReusePolicy,
+        workflowIdConflictPolicy: ConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+        retryPolicy: attrs.retryPolicy,
+        cronSchedule: attrs.cronSchedule,
+        memo: attrs.memo,
+        searchAttributes: attrs.searchAttributes,
+        header: attrs.header,
+        priority: attrs.priority,
+      },
+      {
+        parent: {
+          namespace: parent.key.namespace,
+          namespaceId: parent.namespaceId,
+          workflowId: parent.key.workflowId,
+          runId: parent.key.runId,
+          initiatedEventId,
+        },
+        root: parent.config.root ?? { workflowId: parent.key.workflowId, runId: parent.key.runId },
+      },
+    );
+    return execution.key.runId;
+  }
+
+  applyParentClosePolicy(child: ChildInfo, parent: Execution): void {
+    const run = child.runId ? this.find(child.namespace, child.workflowId, child.runId) : undefined;
+    // The child may have continued as new: the policy applies to the current run of its chain.
+    const current = run && !run.isRunning ? this.find(child.namespace, child.workflowId) : run;
+    if (!current?.isRunning || current.config.parent?.runId !== parent.key.runId) return;
+    if (child.parentClosePolicy === enums.ParentClosePolicy.PARENT_CLOSE_POLICY_REQUEST_CANCEL) {
+      current.requestCancel('by parent close policy', 'history-service');
+    } else {
+      current.terminate('by parent close policy', undefined, 'history-service');
+    }
+  }
+
+  deliverSignal(
+    namespace: string,
+    target: { workflowId: string; runId?: string },
+    signal: Parameters<ExecutionHost['deliverSignal']>[2],
+  ): boolean {
+    const run = this.findOpen(namespace, target);
+    if (!run) return false;
+    if (signal.childOf && run.config.parent?.runId !== signal.childOf.key.runId) return false;
+    run.signal(signal.signalName, signal.input, signal.identity, signal.header, signal.requestId);
+    return true;
+  }
+
+  deliverCancel(
+    namespace: string,
+    target: { workflowId: string; runId?: string },
+    request: Parameters<ExecutionHost['deliverCancel']>[2],
+  ): boolean {
+    const run = this.findOpen(namespace, target);
+    if (!run) return false;
+    run.requestCancel(request.reason, request.identity, {
+      initiatedEventId: request.initiatedEventId,
+      workflowId: request.requester.key.workflowId,
+      runId: request.requester.key.runId,
+    });
+    return true;
+  }
+
+  private findOpen(namespace: string, target: { workflowId: string; runId?: string }): Execution | undefined {
+    const run = this.find(namespace, target.workflowId, target.runId);
+    return run?.isRunning ? run : undefined;
   }
 
   searchAttributesProblem(namespace: string, searchAttributes: SearchAttributes | undefined): string | undefined {
@@ -318,6 +418,7 @@ export class Store implements ExecutionHost {
       searchAttributes: next.searchAttributes ?? previous.metadata.searchAttributes,
     });
     execution.begin();
+    execution.updates.adopt(previous.carriedUpdates);
     this.changed(execution.key);
   }
 }

@@ -225,6 +225,41 @@ export function planCommands(exec: Execution, commands: readonly Command[]): Com
         );
         break;
       }
+      case CommandType.COMMAND_TYPE_PROTOCOL_MESSAGE: {
+        // Positions an update message among the commands; the message itself comes with the task's messages.
+        const messageId = command.protocolMessageCommandAttributes?.messageId ?? '';
+        actions.push(() => exec.updates.applyMessage(messageId));
+        break;
+      }
+      case CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION: {
+        const attrs = command.startChildWorkflowExecutionCommandAttributes ?? {};
+        const problem = exec.children.problemWith(attrs);
+        if (problem) return fail(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_START_CHILD_EXECUTION_ATTRIBUTES, problem);
+        actions.push((completedId) => exec.children.start(attrs, completedId));
+        break;
+      }
+      case CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION: {
+        const attrs = command.signalExternalWorkflowExecutionCommandAttributes ?? {};
+        if (!attrs.execution?.workflowId || !attrs.signalName) {
+          return fail(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_SIGNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+            'WorkflowId and SignalName must be set on SignalExternalWorkflowExecutionCommand.',
+          );
+        }
+        actions.push((completedId) => exec.external.signal(attrs, completedId));
+        break;
+      }
+      case CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION: {
+        const attrs = command.requestCancelExternalWorkflowExecutionCommandAttributes ?? {};
+        if (!attrs.workflowId) {
+          return fail(
+            Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_ATTRIBUTES,
+            'WorkflowId is not set on RequestCancelExternalWorkflowExecutionCommand.',
+          );
+        }
+        actions.push((completedId) => exec.external.requestCancel(attrs, completedId));
+        break;
+      }
       default:
         return fail(Cause.WORKFLOW_TASK_FAILED_CAUSE_UNSPECIFIED, `Unknown command type: ${command.commandType}.`);
     }

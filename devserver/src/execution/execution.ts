@@ -17,7 +17,10 @@ import { type Continuation, timeOutRun } from './completion';
 import { Activities } from './activities';
 import { type AttributesKey, type EventAttributes, History } from './history';
 import { Queries } from './queries';
+import { Children } from './children';
+import { ExternalRequests } from './external';
 import { UserTimers } from './timers';
+import { Updates } from './updates';
 import {
   type ExecutionHost,
   type ExecutionKey,
@@ -49,6 +52,9 @@ export class Execution {
   readonly activities: Activities;
   readonly timers: UserTimers;
   readonly queries: Queries;
+  readonly updates: Updates;
+  readonly children: Children;
+  readonly external: ExternalRequests;
 
   status: ExecutionStatus = Status.RUNNING;
   close?: CloseInfo;
@@ -62,6 +68,8 @@ export class Execution {
   cancelRequested = false;
   /** Set by the command or timeout that closes this run when another run follows it. */
   pendingContinuation?: Continuation;
+  /** Updates admitted but not accepted when this run continued as new; the next run takes them. */
+  carriedUpdates: ReturnType<Updates['takeUnaccepted']> = [];
 
   private runTimeout?: TimerHandle;
   private firstTaskBackoff?: TimerHandle;
@@ -77,6 +85,9 @@ export class Execution {
     this.activities = new Activities(this);
     this.timers = new UserTimers(this);
     this.queries = new Queries(this);
+    this.updates = new Updates(this);
+    this.children = new Children(this);
+    this.external = new ExternalRequests(this);
   }
 
   get now(): number {
@@ -258,6 +269,9 @@ export class Execution {
     this.activities.dispose();
     this.timers.dispose();
     this.queries.onClosed();
+    if (status === Status.CONTINUED_AS_NEW) this.carriedUpdates = this.updates.takeUnaccepted();
+    this.updates.onClosed();
+    this.children.applyParentClosePolicies();
     this.host.closed(this.key);
     this.host.changed(this.key);
     this.history.notify();

@@ -2,6 +2,8 @@ import type { temporal } from '@temporalio/proto';
 import type { Clock } from '../clock';
 import type { Matching } from '../matching';
 import type { Header, Memo, Payloads, Plain, RetryPolicy, SearchAttributes } from '../proto';
+import type { ChildInfo } from './children';
+import type { Execution } from './execution';
 
 export type PollWorkflowTaskQueueResponse = Plain<temporal.api.workflowservice.v1.IPollWorkflowTaskQueueResponse>;
 export type PollActivityTaskQueueResponse = Plain<temporal.api.workflowservice.v1.IPollActivityTaskQueueResponse>;
@@ -93,4 +95,32 @@ export interface ExecutionHost {
   /** Why these search attributes cannot be set (unknown name, wrong type), or undefined. */
   searchAttributesProblem(namespace: string, searchAttributes: SearchAttributes | undefined): string | undefined;
   log(message: string, fields?: Record<string, unknown>): void;
+
+  /** Starts a child workflow for `parent`; returns the child's run id or throws (e.g. already started). */
+  startChild(
+    parent: Execution,
+    initiatedEventId: number,
+    attrs: Plain<temporal.api.command.v1.IStartChildWorkflowExecutionCommandAttributes>,
+  ): string;
+  /** Terminates or cancels an open child when its parent closes. */
+  applyParentClosePolicy(child: ChildInfo, parent: Execution): void;
+  /** Signals another workflow on behalf of a workflow; false when the target is not found or closed. */
+  deliverSignal(
+    namespace: string,
+    target: { workflowId: string; runId?: string },
+    signal: {
+      signalName: string;
+      input?: Payloads;
+      header?: Header;
+      identity: string;
+      requestId: string;
+      childOf?: Execution;
+    },
+  ): boolean;
+  /** Requests cancellation of another workflow; false when the target is not found or closed. */
+  deliverCancel(
+    namespace: string,
+    target: { workflowId: string; runId?: string },
+    request: { reason: string; identity: string; initiatedEventId: number; requester: Execution },
+  ): boolean;
 }

@@ -31,6 +31,8 @@ const TASK_QUEUE_KIND_STICKY = 2;
 const TIMEOUT_TYPE_START_TO_CLOSE = 1;
 const TIMEOUT_TYPE_SCHEDULE_TO_START = 2;
 const FailedCause = enums.WorkflowTaskFailedCause;
+/** The real server's default for history.discardSpeculativeWorkflowTaskMaximumEventsCount. */
+const DISCARD_SPECULATIVE_MAXIMUM_EVENTS = 10;
 
 export interface WorkflowTaskInfo {
   /** Changes whenever the task is (re)queued, so queue entries and timers of older dispatches go stale. */
@@ -39,8 +41,10 @@ export interface WorkflowTaskInfo {
   /** 0 until started. */
   startedEventId: number;
   attempt: number;
-  /** Attempt > 1: its scheduled/started events are not in history yet. */
+  /** Its scheduled/started events are not in history yet (attempt > 1, or speculative). */
   transient: boolean;
+  /** Scheduled for an update: dropped without a trace if the worker only rejects updates. */
+  speculative: boolean;
   scheduledTime: number;
   startedTime: number;
   queueName: string;
@@ -86,14 +90,24 @@ export class WorkflowTasks {
     this.schedule();
   }
 
-  private schedule(): void {
+  /**
+   * An update arrived and no task is pending: a speculative task carries it, recorded in history
+   * only if the worker accepts the update (or anything else happens on that task).
+   */
+  scheduleForUpdate(): void {
+    if (!this.exec.isRunning || this.current || this.exec.awaitingFirstTask) return;
+    this.schedule(true);
+  }
+
+  private schedule(speculative = false): void {
     const exec = this.exec;
     if (exec.history.hasBuffered) {
       exec.history.flushBuffered();
       this.nextAttempt = 1;
+      speculative = false;
     }
     const attempt = this.nextAttempt;
-    const transient = attempt > 1;
+    const transient = attempt > 1 || speculative;
     const sticky = this.sticky;
     const queueName = sticky ? sticky.name : exec.config.taskQueue;
     const timeoutMs = exec.config.workflowTaskTimeoutMs;
@@ -110,6 +124,7 @@ export class WorkflowTasks {
       startedEventId: 0,
       attempt,
       transient,
+      speculative,
       scheduledTime: exec.now,
       startedTime: 0,
       queueName,
@@ -156,8 +171,9 @@ export class WorkflowTasks {
     if (!exec.isRunning || !task || task.dispatchId !== dispatchId || task.startedEventId !== 0) return undefined;
     this.timeout?.cancel();
     if (task.transient && task.scheduledEventId !== exec.history.nextEventId) {
-      // New events arrived since this transient task was scheduled; it must be recorded normally.
+      // New events arrived since this transient/speculative task was scheduled; it must be recorded normally.
       task.transient = false;
+      task.speculative = false;
       task.attempt = 1;
       this.nextAttempt = 1;
       task.scheduledEventId = exec.history.append(
@@ -228,6 +244,7 @@ export class WorkflowTasks {
       scheduledTime: timestampFromMs(task.scheduledTime),
       startedTime: timestampFromMs(task.startedTime),
       queries: exec.queries.attachToTask(),
+      messages: exec.updates.outgoingMessages(task.startedEventId),
     };
   }
 
@@ -301,6 +318,7 @@ export class WorkflowTasks {
     const task = this.taskFor(token);
     const commands = request.commands ?? [];
     const identity = request.identity ?? '';
+    exec.updates.receive(request.messages ?? []);
     const plan = planCommands(exec, commands);
     if (plan.problem) {
       this.failTask(task, plan.problem.cause, { message: plan.problem.message }, identity);
@@ -314,6 +332,16 @@ export class WorkflowTasks {
       return {};
     }
     this.timeout?.cancel();
+    this.updateSticky(request);
+    if (this.canDiscard(task, request)) {
+      // Only update rejections on a speculative task: history stays as if it never happened.
+      exec.updates.rejectUnprocessed();
+      this.current = undefined;
+      if (exec.updates.hasOutgoing) this.schedule(true);
+      this.releaseIfIdle();
+      exec.host.changed(exec.key);
+      return { resetHistoryEventId: this.lastCompletedStartedEventId };
+    }
     this.materialize(task);
     const completed = exec.history.append(
       EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED,
@@ -332,24 +360,22 @@ export class WorkflowTasks {
     this.everCompleted = true;
     this.current = undefined;
     this.nextAttempt = 1;
-    const stickyName = request.stickyAttributes?.workerTaskQueue?.name;
-    this.sticky = stickyName
-      ? {
-          name: stickyName,
-          scheduleToStartTimeoutMs: msFromDuration(request.stickyAttributes?.scheduleToStartTimeout) ?? 5_000,
-        }
-      : undefined;
 
     let needsNewTask = false;
     for (const action of plan.actions) {
       if (action(completed, identity) === true) needsNewTask = true;
     }
+    if (exec.isRunning) {
+      exec.updates.applyRemaining();
+      exec.updates.rejectUnprocessed();
+    }
     exec.queries.answerFromTask(request.queryResults ?? {});
 
     let response: CompleteResponse = {};
     if (exec.isRunning) {
-      if (needsNewTask || exec.history.hasBuffered || request.forceCreateNewWorkflowTask) {
-        this.schedule();
+      const normalTaskNeeded = needsNewTask || exec.history.hasBuffered || !!request.forceCreateNewWorkflowTask;
+      if (normalTaskNeeded || exec.updates.hasOutgoing) {
+        this.schedule(!normalTaskNeeded);
         const next = this.current as WorkflowTaskInfo | undefined;
         if (request.returnNewWorkflowTask && next) {
           const started = this.start(next.dispatchId, { identity, request: {} }, true);
@@ -362,6 +388,35 @@ export class WorkflowTasks {
     this.releaseIfIdle();
     exec.host.changed(exec.key);
     return response;
+  }
+
+  private updateSticky(request: CompleteRequest): void {
+    const stickyName = request.stickyAttributes?.workerTaskQueue?.name;
+    this.sticky = stickyName
+      ? {
+          name: stickyName,
+          scheduleToStartTimeoutMs: msFromDuration(request.stickyAttributes?.scheduleToStartTimeout) ?? 5_000,
+        }
+      : undefined;
+  }
+
+  /**
+   * The real server's rule for dropping a speculative task (skipWorkflowTaskCompletedEvent): only
+   * update rejections, and no events since the last completed task — or a few, when the worker
+   * says it can receive the same events twice.
+   */
+  private canDiscard(task: WorkflowTaskInfo, request: CompleteRequest): boolean {
+    const eventsAllowed = request.capabilities?.discardSpeculativeWorkflowTaskWithEvents
+      ? DISCARD_SPECULATIVE_MAXIMUM_EVENTS
+      : 0;
+    return (
+      task.speculative &&
+      (request.commands ?? []).length === 0 &&
+      !request.forceCreateNewWorkflowTask &&
+      !this.exec.history.hasBuffered &&
+      this.exec.history.nextEventId <= this.lastCompletedStartedEventId + 2 + eventsAllowed &&
+      this.exec.updates.onlyRejections()
+    );
   }
 
   fail(token: WorkflowTaskToken, request: FailRequest): void {
@@ -381,6 +436,8 @@ export class WorkflowTasks {
     identity: string,
   ): void {
     this.timeout?.cancel();
+    this.exec.updates.onTaskLost();
+    if (task.speculative) this.materialize(task);
     if (!task.transient) {
       this.exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, 'workflowTaskFailedEventAttributes', {
         scheduledEventId: task.scheduledEventId,
@@ -405,6 +462,8 @@ export class WorkflowTasks {
   private onStartToCloseTimeout(dispatchId: number): void {
     const task = this.current;
     if (!this.exec.isRunning || !task || task.dispatchId !== dispatchId || task.startedEventId === 0) return;
+    this.exec.updates.onTaskLost();
+    if (task.speculative) this.materialize(task);
     if (!task.transient) {
       this.exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT, 'workflowTaskTimedOutEventAttributes', {
         scheduledEventId: task.scheduledEventId,
@@ -450,6 +509,7 @@ export class WorkflowTasks {
     const task = this.current;
     if (!task || task.startedEventId === 0) return;
     this.timeout?.cancel();
+    if (task.speculative) this.materialize(task);
     if (!task.transient) {
       this.exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED, 'workflowTaskFailedEventAttributes', {
         scheduledEventId: task.scheduledEventId,

@@ -243,6 +243,7 @@ function describe(execution: Execution): Plain<temporal.api.workflowservice.v1.I
     },
     workflowExecutionInfo: executionInfo(execution),
     pendingActivities: execution.activities.describe(),
+    pendingChildren: execution.children.describe(),
     pendingWorkflowTask: task
       ? {
           state: task.startedEventId ? 2 : 1,
