@@ -8,6 +8,7 @@ import { operatorHandlers } from './services/operator-service';
 import { systemHandlers } from './services/system';
 import { taskHandlers } from './services/tasks';
 import { testServiceHandlers } from './services/test-service';
+import { updateHandlers } from './services/updates';
 import { Store } from './store';
 
 export interface DevServerOptions {
@@ -50,6 +51,7 @@ export class DevServer {
       ...systemHandlers(this.store, 'memory'),
       ...executionHandlers(this.store),
       ...taskHandlers(this.store),
+      ...updateHandlers(this.store),
     };
     this.grpc = new Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
