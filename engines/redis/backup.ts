@@ -13,7 +13,7 @@ import type { BackupArtifact, BackupStore, EngineName, EngineNode } from '../typ
 import { INITIAL_STATE } from './config';
 import { nodeConnectError, replicationTarget, withAdmin, type DriverContext } from './context';
 import { aofRewritePending, parseInfo } from './info';
-import { nodePaths, readState, removeDataFiles, saveState } from './node-files';
+import { createNodeFiles, nodePaths, readState, removeDataFiles, saveState } from './node-files';
 import { formatPosition } from './position';
 import { openRdbSnapshot } from './rdb-stream';
 import { startNode, stopNode } from './lifecycle';
@@ -78,6 +78,8 @@ export async function restoreNode(
       `node ${node.name} has ${free} bytes free but backup ${artifact.key} is ${artifact.sizeBytes} bytes; give the node a larger disk`,
     );
   }
+  // A node restored before it was ever initialised (a new cluster from a backup) needs its files first.
+  await createNodeFiles(node, ctx.info.flavour);
   const state = (await readState(paths)) ?? INITIAL_STATE;
   await stopNode(ctx, node);
   await removeDataFiles(paths);

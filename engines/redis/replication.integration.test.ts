@@ -279,6 +279,14 @@ describe('redis driver: backups', () => {
     expect(await snapshotDatabase(admin(n2))).toEqual(before);
   });
 
+  it('restores a backup into a node that was never initialised (a new cluster)', async () => {
+    const backup = await driver.backup(n2, store, 'new-cluster/n2');
+    const fresh = await provisionNode(env, 'rdnew', 1, testCredentials());
+    await driver.restore(fresh, store, backup);
+    expect(await snapshotDatabase(admin(fresh))).toEqual(await snapshotDatabase(admin(n2)));
+    expect(await driver.health(fresh)).toMatchObject({ up: true, role: 'primary', readOnly: false });
+  });
+
   it('never puts a password in an error or a log line', () => {
     const secrets = [credentials.adminPassword, credentials.replicationPassword, APP_PASSWORD];
     for (const text of [...errorMessages, ...lines]) {
