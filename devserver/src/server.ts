@@ -9,6 +9,7 @@ import { systemHandlers } from './services/system';
 import { taskHandlers } from './services/tasks';
 import { testServiceHandlers } from './services/test-service';
 import { updateHandlers } from './services/updates';
+import { visibilityHandlers } from './services/visibility';
 import { Store } from './store';
 
 export interface DevServerOptions {
@@ -52,6 +53,7 @@ export class DevServer {
       ...executionHandlers(this.store),
       ...taskHandlers(this.store),
       ...updateHandlers(this.store),
+      ...visibilityHandlers(this.store),
     };
     this.grpc = new Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
