@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     timeSkipping: args.timeSkipping,
     startUnlocked: args.startUnlocked,
     searchAttributes: args.searchAttributes,
+    dbFilename: args.dbFilename,
     log,
   });
   const port = await server.start();

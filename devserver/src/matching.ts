@@ -102,6 +102,15 @@ export class TaskQueue<R> {
     this.waiters = this.waiters.filter((w) => !w.done);
   }
 
+  releaseAll(): void {
+    for (const waiter of this.waiters) {
+      if (waiter.done) continue;
+      waiter.done = true;
+      waiter.resolve(undefined);
+    }
+    this.waiters = [];
+  }
+
   /** Moves the backlog out (a sticky queue that is given up returns its tasks to the normal queue). */
   drain(): QueuedTask<R>[] {
     const tasks = this.backlog;
@@ -142,6 +151,11 @@ export class Matching<W, A> {
 
   existingActivityQueue(namespace: string, name: string): TaskQueue<A> | undefined {
     return this.activityQueues.get(`${namespace}\u0000${name}`);
+  }
+
+  /** Answers every waiting poll empty (server shutdown). */
+  releaseAllPollers(): void {
+    for (const queue of [...this.workflowQueues.values(), ...this.activityQueues.values()]) queue.releaseAll();
   }
 
   /** Every queue of a namespace; ShutdownWorker releases the worker's polls on all of them. */

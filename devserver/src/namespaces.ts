@@ -85,6 +85,11 @@ export class Namespaces {
     return record;
   }
 
+  /** Puts back a namespace read from the journal (replacing one registered at start-up). */
+  restore(record: NamespaceRecord): void {
+    this.byName.set(record.name, record);
+  }
+
   ensure(name: string): NamespaceRecord {
     return this.byName.get(name) ?? this.register(name);
   }

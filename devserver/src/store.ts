@@ -5,7 +5,7 @@
 import type { temporal } from '@temporalio/proto';
 import type { Clock } from './clock';
 import { invalidArgument, workflowAlreadyStarted, workflowNotFound } from './errors';
-import { Execution } from './execution/execution';
+import { Execution, type RunSnapshot } from './execution/execution';
 import type { ChildInfo } from './execution/children';
 import type { Continuation } from './execution/completion';
 import { retryPolicyProblem, withDefaults } from './execution/retry';
@@ -20,7 +20,7 @@ import {
 } from './execution/types';
 import { Matching } from './matching';
 import { Namespaces } from './namespaces';
-import { type Plain, type SearchAttributes, enums, msFromDuration } from './proto';
+import { type HistoryEvent, type Plain, type SearchAttributes, enums, msFromDuration } from './proto';
 import { cronBackoffMs, validateCronSchedule } from './schedules/cron';
 import { searchAttributesProblem } from './search-attributes';
 
@@ -65,12 +65,15 @@ export class Store implements ExecutionHost {
   readonly matching: Matching<PollWorkflowTaskQueueResponse, PollActivityTaskQueueResponse>;
   private readonly chains = new Map<string, WorkflowChain>();
   private readonly listeners: StoreListener[] = [];
+  /** Delete closed runs after the namespace's retention (off under time skipping, like the test server). */
+  private readonly retention: boolean;
 
   constructor(
     readonly clock: Clock,
     private readonly logger: (message: string, fields?: Record<string, unknown>) => void = () => {},
-    options: { autoRegisterNamespaces?: boolean } = {},
+    options: { autoRegisterNamespaces?: boolean; retention?: boolean } = {},
   ) {
+    this.retention = options.retention ?? true;
     this.namespaces = new Namespaces(() => clock.now(), options.autoRegisterNamespaces);
     this.matching = new Matching(() => clock.now());
   }
@@ -101,6 +104,7 @@ export class Store implements ExecutionHost {
     const next = execution.pendingContinuation;
     if (next) this.startContinuation(execution, next);
     else this.notifyParent(execution);
+    this.scheduleRetention(execution);
     for (const l of this.listeners) l.closed(execution);
   }
 
@@ -227,6 +231,19 @@ export class Store implements ExecutionHost {
     return found;
   }
 
+  /** Adds a run read back from the journal. Runs of a workflow id must come in the order they started. */
+  restoreRun(key: ExecutionKey, config: RunConfig, events: HistoryEvent[], snapshot: RunSnapshot): Execution {
+    const execution = Execution.restore(this, key, config, events, snapshot);
+    this.addRun(execution);
+    if (!execution.isRunning) this.scheduleRetention(execution);
+    return execution;
+  }
+
+  /** Every run, each workflow id's runs in the order they started (the journal's compaction order). */
+  *allRunsInStartOrder(): Iterable<Execution> {
+    for (const chain of this.chains.values()) yield* chain.runs.values();
+  }
+
   /** Forgets a closed run (DeleteWorkflowExecution, retention). */
   deleteRun(execution: Execution): void {
     const id = chainKey(execution.key.namespace, execution.key.workflowId);
@@ -305,6 +322,12 @@ export class Store implements ExecutionHost {
 
   private createRun(key: ExecutionKey, config: RunConfig, metadata: Execution['metadata']): Execution {
     const execution = new Execution(this, key, config, metadata);
+    this.addRun(execution);
+    return execution;
+  }
+
+  private addRun(execution: Execution): void {
+    const key = execution.key;
     const id = chainKey(key.namespace, key.workflowId);
     const chain = this.chains.get(id);
     if (chain) {
@@ -313,7 +336,17 @@ export class Store implements ExecutionHost {
     } else {
       this.chains.set(id, { current: execution, runs: new Map([[key.runId, execution]]) });
     }
-    return execution;
+  }
+
+  /** Closed runs are kept for the namespace's retention period, then deleted. */
+  private scheduleRetention(execution: Execution): void {
+    if (!this.retention) return;
+    const retentionMs = this.namespaces.get(execution.key.namespace).retentionMs;
+    const closedAt = execution.close?.time ?? this.clock.now();
+    this.clock.scheduleAt(closedAt + retentionMs, 'workflow retention', () => {
+      if (this.find(execution.key.namespace, execution.key.workflowId, execution.key.runId) === execution)
+        this.deleteRun(execution);
+    });
   }
 
   /** Validates a start request and turns it into the run's configuration (the real server's messages). */

@@ -328,15 +328,19 @@ export class Activities {
     handles.release?.();
     handles.release = undefined;
     const attempt = info.attempt;
-    this.addTimer(info, info.scheduledTime, 'activity retry backoff', () => {
-      const current = this.byScheduledId.get(info.scheduledEventId);
-      if (!current || current.attempt !== attempt || current.phase !== 'backoff') return;
-      current.phase = 'scheduled';
-      this.dispatch(current);
-      this.exec.host.changed(this.exec.key);
-    });
+    this.addTimer(info, info.scheduledTime, 'activity retry backoff', () =>
+      this.endBackoff(info.scheduledEventId, attempt),
+    );
     this.exec.host.changed(this.exec.key);
     return RetryState.RETRY_STATE_IN_PROGRESS;
+  }
+
+  private endBackoff(scheduledEventId: number, attempt: number): void {
+    const current = this.byScheduledId.get(scheduledEventId);
+    if (!current || current.attempt !== attempt || current.phase !== 'backoff') return;
+    current.phase = 'scheduled';
+    this.dispatch(current);
+    this.exec.host.changed(this.exec.key);
   }
 
   private onTimeout(scheduledEventId: number, attempt: number, timeoutType: number, anyAttempt = false): void {
@@ -416,6 +420,42 @@ export class Activities {
   dispose(): void {
     for (const handles of this.runtime.values()) releaseAll(handles);
     this.runtime.clear();
+  }
+
+  snapshot(): ActivityInfo[] {
+    return [...this.byScheduledId.values()];
+  }
+
+  /** Re-creates timers, clock locks and queue entries of activities restored after a restart. */
+  restore(activities: ActivityInfo[]): void {
+    for (const info of activities) {
+      this.byScheduledId.set(info.scheduledEventId, info);
+      const handles: RuntimeHandles = { attemptTimers: [] };
+      this.runtime.set(info.scheduledEventId, handles);
+      if (info.expirationTime) {
+        handles.scheduleToClose = this.exec.host.clock.scheduleAt(
+          info.expirationTime,
+          'activity schedule-to-close timeout',
+          () => this.onTimeout(info.scheduledEventId, info.attempt, TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE, true),
+        );
+      }
+      const { scheduledEventId, attempt } = info;
+      if (info.phase === 'scheduled') {
+        this.dispatch(info);
+      } else if (info.phase === 'started') {
+        handles.release = this.exec.host.clock.lock();
+        if (info.spec.startToCloseMs) {
+          this.addTimer(info, info.startedTime + info.spec.startToCloseMs, 'activity start-to-close timeout', () =>
+            this.onTimeout(scheduledEventId, attempt, TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE),
+          );
+        }
+        this.armHeartbeatTimeout(info);
+      } else {
+        this.addTimer(info, info.scheduledTime, 'activity retry backoff', () =>
+          this.endBackoff(scheduledEventId, attempt),
+        );
+      }
+    }
   }
 
   describe(): Plain<temporal.api.workflow.v1.IPendingActivityInfo>[] {

@@ -24,6 +24,8 @@ export interface ChildInfo {
   /** Set once started. */
   runId?: string;
   startedEventId?: number;
+  /** Kept until the child has started, so a restart can still start it. */
+  startAttributes?: StartChildAttributes;
 }
 
 /** What a closed child chain tells its parent. */
@@ -81,11 +83,28 @@ export class Children {
       workflowId: attrs.workflowId!,
       workflowType: attrs.workflowType!.name!,
       parentClosePolicy: attrs.parentClosePolicy || ParentClosePolicy.PARENT_CLOSE_POLICY_TERMINATE,
+      startAttributes: { ...attrs, taskQueue },
     };
     this.pending.set(initiatedEventId, info);
+    this.scheduleLaunch(info);
+  }
+
+  private scheduleLaunch(info: ChildInfo): void {
     // Time does not skip between initiating a child and its start being recorded.
-    this.locks.set(initiatedEventId, exec.host.clock.lock());
-    queueMicrotask(() => this.launch(info, { ...attrs, taskQueue }));
+    this.locks.set(info.initiatedEventId, this.exec.host.clock.lock());
+    queueMicrotask(() => this.launch(info, info.startAttributes ?? {}));
+  }
+
+  snapshot(): ChildInfo[] {
+    return [...this.pending.values()];
+  }
+
+  /** Children restored after a restart; ones that had not started yet are started now. */
+  restore(children: ChildInfo[]): void {
+    for (const info of children) {
+      this.pending.set(info.initiatedEventId, info);
+      if (!info.runId) this.scheduleLaunch(info);
+    }
   }
 
   private launch(info: ChildInfo, attrs: StartChildAttributes): void {
@@ -96,6 +115,7 @@ export class Children {
     try {
       const runId = exec.host.startChild(exec, info.initiatedEventId, attrs);
       info.runId = runId;
+      info.startAttributes = undefined;
       this.startedEvent(info);
     } catch (err) {
       this.pending.delete(info.initiatedEventId);

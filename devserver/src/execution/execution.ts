@@ -15,7 +15,11 @@ import {
 } from '../proto';
 import { type Continuation, timeOutRun } from './completion';
 import { Activities } from './activities';
-import { type AttributesKey, type EventAttributes, History } from './history';
+import type { ActivityInfo } from './activities';
+import type { ChildInfo } from './children';
+import { type AttributesKey, type BufferedEvent, type EventAttributes, History } from './history';
+import type { UserTimer } from './timers';
+import type { TasksSnapshot } from './workflow-tasks';
 import { Queries } from './queries';
 import { Children } from './children';
 import { ExternalRequests } from './external';
@@ -37,6 +41,23 @@ export interface ExternalEvent {
   attributes: Record<string, unknown>;
   /** Its startedEventId is the event written just before it (an activity's ActivityTaskStarted). */
   startedFromPrevious?: boolean;
+}
+
+/** Everything about a run besides its configuration and history, as the journal stores it. */
+export interface RunSnapshot {
+  status: ExecutionStatus;
+  close?: CloseInfo;
+  startTime: number;
+  executionTime: number;
+  cancelRequested: boolean;
+  signalRequestIds: string[];
+  startRequestIds: string[];
+  metadata: MutableMetadata;
+  tasks: TasksSnapshot;
+  activities: ActivityInfo[];
+  timers: UserTimer[];
+  children: ChildInfo[];
+  buffered: BufferedEvent[];
 }
 
 export interface CloseInfo {
@@ -80,7 +101,10 @@ export class Execution {
     readonly config: RunConfig,
     readonly metadata: MutableMetadata,
   ) {
-    this.history = new History(() => host.clock.now());
+    this.history = new History(
+      () => host.clock.now(),
+      () => host.changed(key),
+    );
     this.tasks = new WorkflowTasks(this);
     this.activities = new Activities(this);
     this.timers = new UserTimers(this);
@@ -153,15 +177,16 @@ export class Execution {
       );
     }
     this.armRunTimeout();
-    if (c.firstWorkflowTaskBackoffMs > 0) {
-      this.firstTaskBackoff = this.host.clock.scheduleAt(this.executionTime, 'first workflow task backoff', () => {
-        this.firstTaskBackoff = undefined;
-        if (this.isRunning) this.tasks.scheduleIfNeeded();
-        this.host.changed(this.key);
-      });
-    } else {
-      this.tasks.scheduleIfNeeded();
-    }
+    if (c.firstWorkflowTaskBackoffMs > 0) this.armFirstTaskBackoff();
+    else this.tasks.scheduleIfNeeded();
+  }
+
+  private armFirstTaskBackoff(): void {
+    this.firstTaskBackoff = this.host.clock.scheduleAt(this.executionTime, 'first workflow task backoff', () => {
+      this.firstTaskBackoff = undefined;
+      if (this.isRunning) this.tasks.scheduleIfNeeded();
+      this.host.changed(this.key);
+    });
   }
 
   /** True while the first workflow task waits for its start delay or backoff. */
@@ -244,6 +269,54 @@ export class Execution {
       },
     );
     this.finish(Status.TERMINATED);
+  }
+
+  snapshot(): RunSnapshot {
+    return {
+      status: this.status,
+      close: this.close,
+      startTime: this.startTime,
+      executionTime: this.executionTime,
+      cancelRequested: this.cancelRequested,
+      signalRequestIds: [...this.signalRequestIds],
+      startRequestIds: [...this.startRequestIds],
+      metadata: this.metadata,
+      tasks: this.tasks.snapshot(),
+      activities: this.activities.snapshot(),
+      timers: this.timers.snapshot(),
+      children: this.children.snapshot(),
+      buffered: [...this.history.bufferedEvents],
+    };
+  }
+
+  /** Rebuilds a run read back from the journal, re-arming its timers and re-queueing its tasks. */
+  static restore(
+    host: ExecutionHost,
+    key: ExecutionKey,
+    config: RunConfig,
+    events: HistoryEvent[],
+    snapshot: RunSnapshot,
+  ): Execution {
+    const exec = new Execution(host, key, config, snapshot.metadata);
+    exec.history.restore(events, snapshot.buffered);
+    exec.status = snapshot.status;
+    exec.close = snapshot.close;
+    exec.startTime = snapshot.startTime;
+    exec.executionTime = snapshot.executionTime;
+    exec.cancelRequested = snapshot.cancelRequested;
+    for (const id of snapshot.signalRequestIds) exec.signalRequestIds.add(id);
+    for (const id of snapshot.startRequestIds) exec.startRequestIds.add(id);
+    if (!exec.isRunning) return exec;
+    exec.armRunTimeout();
+    const taskEverScheduled = events.some((e) => e.workflowTaskScheduledEventAttributes) || snapshot.tasks.current;
+    if (!taskEverScheduled) exec.armFirstTaskBackoff();
+    exec.tasks.restore(snapshot.tasks);
+    exec.activities.restore(snapshot.activities);
+    exec.timers.restore(snapshot.timers);
+    exec.children.restore(snapshot.children);
+    exec.updates.restoreFromHistory();
+    exec.external.resumeFromHistory();
+    return exec;
   }
 
   /** Merges upserted search attributes; an empty payload removes the attribute. */

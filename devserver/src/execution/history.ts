@@ -27,7 +27,11 @@ export class History {
   private readonly listeners = new Set<() => void>();
   private sizeBytes = 0;
 
-  constructor(private readonly now: () => number) {}
+  /** @param onAppend called after every event written (the journal marks the run dirty). */
+  constructor(
+    private readonly now: () => number,
+    private readonly onAppend: () => void = () => {},
+  ) {}
 
   get nextEventId(): number {
     return this.events.length + 1;
@@ -61,6 +65,7 @@ export class History {
     };
     this.events.push(event);
     this.sizeBytes += estimateSize(attributes) + 32;
+    this.onAppend();
     this.notify();
     return event;
   }
@@ -78,6 +83,13 @@ export class History {
       time: this.now(),
       startedFromPrevious: options.startedFromPrevious,
     });
+  }
+
+  /** Puts back a history read from the journal. */
+  restore(events: HistoryEvent[], buffered: BufferedEvent[]): void {
+    this.events.push(...events);
+    this.buffered = [...buffered];
+    for (const event of events) this.sizeBytes += estimateSize(event) + 32;
   }
 
   /** Removes and returns the first buffered event matching `predicate`. */

@@ -31,8 +31,7 @@ export class UserTimers {
     this.arm(timer);
   }
 
-  /** Re-creates the clock timer of a timer restored from the journal. */
-  arm(timer: UserTimer): void {
+  private arm(timer: UserTimer): void {
     this.handles.set(
       timer.timerId,
       this.exec.host.clock.scheduleAt(timer.fireTime, `timer ${timer.timerId}`, () => this.fire(timer.timerId)),
@@ -78,6 +77,17 @@ export class UserTimers {
       identity,
     });
     return true;
+  }
+
+  snapshot(): UserTimer[] {
+    return [...this.byId.values()];
+  }
+
+  restore(timers: UserTimer[]): void {
+    for (const timer of timers) {
+      this.byId.set(timer.timerId, timer);
+      this.arm(timer);
+    }
   }
 
   dispose(): void {

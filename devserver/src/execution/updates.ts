@@ -135,6 +135,27 @@ export class Updates {
     });
   }
 
+  /** After a restart: updates accepted but not completed are waiting for their worker's response again. */
+  restoreFromHistory(): void {
+    const completed = new Set<string>();
+    for (const event of this.exec.history.events) {
+      const id = event.workflowExecutionUpdateCompletedEventAttributes?.meta?.updateId;
+      if (id) completed.add(id);
+    }
+    for (const event of this.exec.history.events) {
+      const accepted = event.workflowExecutionUpdateAcceptedEventAttributes;
+      const id = accepted?.protocolInstanceId;
+      if (!id || completed.has(id)) continue;
+      this.registry.set(id, {
+        id,
+        request: accepted.acceptedRequest ?? {},
+        state: 'accepted',
+        acceptedEventId: event.eventId,
+        waiters: [],
+      });
+    }
+  }
+
   /** A completed update whose record is gone (e.g. after continue-as-new bookkeeping) is rebuilt from history. */
   private findCompletedInHistory(updateId: string): UpdateRecord | undefined {
     for (const event of this.exec.history.events) {

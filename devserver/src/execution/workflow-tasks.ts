@@ -55,6 +55,14 @@ export interface WorkflowTaskInfo {
   historySizeBytes: number;
 }
 
+export interface TasksSnapshot {
+  current?: Omit<WorkflowTaskInfo, 'dispatchId'>;
+  nextAttempt: number;
+  lastCompletedStartedEventId: number;
+  sticky?: StickyQueue;
+  everCompleted: boolean;
+}
+
 export interface StickyQueue {
   name: string;
   scheduleToStartTimeoutMs: number;
@@ -519,6 +527,39 @@ export class WorkflowTasks {
     }
     this.current = undefined;
     this.exec.history.flushBuffered();
+  }
+
+  snapshot(): TasksSnapshot {
+    const current = this.current ? { ...this.current, dispatchId: undefined } : undefined;
+    return {
+      current,
+      nextAttempt: this.nextAttempt,
+      lastCompletedStartedEventId: this.lastCompletedStartedEventId,
+      sticky: this.sticky,
+      everCompleted: this.everCompleted,
+    };
+  }
+
+  /** Rebuilds the task state after a restart: a scheduled task is queued again, a started one keeps its timeout. */
+  restore(snapshot: TasksSnapshot): void {
+    this.nextAttempt = snapshot.nextAttempt;
+    this.lastCompletedStartedEventId = snapshot.lastCompletedStartedEventId;
+    this.sticky = snapshot.sticky;
+    this.everCompleted = snapshot.everCompleted;
+    if (!snapshot.current || !this.exec.isRunning) return;
+    const task: WorkflowTaskInfo = { ...snapshot.current, dispatchId: ++dispatchCounter };
+    this.current = task;
+    this.release = this.exec.host.clock.lock();
+    if (task.startedEventId === 0) {
+      this.dispatch();
+      return;
+    }
+    const { dispatchId } = task;
+    this.timeout = this.exec.host.clock.scheduleAt(
+      task.startedTime + task.timeoutMs,
+      'workflow task start-to-close timeout',
+      () => this.onStartToCloseTimeout(dispatchId),
+    );
   }
 
   private releaseIfIdle(): void {
