@@ -5,11 +5,15 @@ import { buildService, type Handler, type ServiceHooks } from './grpc';
 import type { SearchAttributeType } from './namespaces';
 import { executionHandlers } from './services/executions';
 import { operatorHandlers } from './services/operator-service';
+import { scheduleHandlers } from './services/schedules';
 import { systemHandlers } from './services/system';
 import { taskHandlers } from './services/tasks';
 import { testServiceHandlers } from './services/test-service';
 import { updateHandlers } from './services/updates';
 import { visibilityHandlers } from './services/visibility';
+import { Scheduler } from './schedules/scheduler';
+import { StoreSchedulerHost } from './schedules/store-host';
+import { Journal, type RecoveryReport } from './journal/journal';
 import { Store } from './store';
 
 export interface DevServerOptions {
@@ -19,6 +23,8 @@ export interface DevServerOptions {
   timeSkipping: boolean;
   startUnlocked?: boolean;
   searchAttributes?: { name: string; type: string }[];
+  /** Persist everything to this journal file (absent: in memory only). */
+  dbFilename?: string;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -27,8 +33,13 @@ const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
 export class DevServer {
   readonly clock: Clock;
   readonly store: Store;
+  readonly scheduler: Scheduler;
   private readonly grpc: Server;
+  private readonly hooks: ServiceHooks;
   private boundPort = 0;
+  private journal?: Journal;
+  /** Set when started with a journal: what recovery found and how long it took. */
+  recovery?: RecoveryReport;
 
   constructor(private readonly options: DevServerOptions) {
     const log = options.log ?? (() => {});
@@ -39,6 +50,7 @@ export class DevServer {
     if (options.startUnlocked) this.clock.unlockExternally();
     this.store = new Store(this.clock, (message, fields) => log('debug', message, fields), {
       autoRegisterNamespaces: options.timeSkipping,
+      retention: !options.timeSkipping,
     });
     for (const name of options.namespaces) {
       const namespace = this.store.namespaces.ensure(name);
@@ -46,14 +58,17 @@ export class DevServer {
         namespace.customSearchAttributes.set(attribute, type as SearchAttributeType);
       }
     }
+    this.scheduler = new Scheduler(new StoreSchedulerHost(this.store));
     const defaultNamespace = options.namespaces[0] ?? 'default';
     const hooks: ServiceHooks = { log: (message, fields) => log('error', message, fields) };
+    this.hooks = hooks;
     const workflowHandlers: Record<string, Handler> = {
-      ...systemHandlers(this.store, 'memory'),
+      ...systemHandlers(this.store, options.dbFilename ? 'journal' : 'memory'),
       ...executionHandlers(this.store),
       ...taskHandlers(this.store),
       ...updateHandlers(this.store),
       ...visibilityHandlers(this.store),
+      ...scheduleHandlers(this.store, this.scheduler),
     };
     this.grpc = new Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -70,6 +85,7 @@ export class DevServer {
   }
 
   async start(): Promise<number> {
+    if (this.options.dbFilename) await this.openJournal(this.options.dbFilename);
     const address = this.options.ip.includes(':')
       ? `[${this.options.ip}]:${this.options.port}`
       : `${this.options.ip}:${this.options.port}`;
@@ -81,6 +97,18 @@ export class DevServer {
     return this.boundPort;
   }
 
+  /** Rebuilds the server from the journal; from then on no response is sent before its changes are on disk. */
+  private async openJournal(file: string): Promise<void> {
+    const log = this.options.log ?? (() => {});
+    const { journal, report } = await Journal.open(file, this.store, (message, fields) =>
+      log('error', message, fields),
+    );
+    this.journal = journal;
+    this.recovery = report;
+    this.hooks.beforeRespond = () => journal.flush();
+    log('info', 'journal recovered', { file, ...report });
+  }
+
   get port(): number {
     return this.boundPort;
   }
@@ -88,6 +116,7 @@ export class DevServer {
   /** Stops accepting calls; calls in flight get up to `graceMs` to finish. */
   async stop(graceMs = 2000): Promise<void> {
     this.clock.stop();
+    this.store.matching.releaseAllPollers();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         this.grpc.forceShutdown();
@@ -98,5 +127,6 @@ export class DevServer {
         resolve();
       });
     });
+    await this.journal?.close();
   }
 }
