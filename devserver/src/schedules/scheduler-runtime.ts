@@ -6,37 +6,21 @@
  * and sleeps until the next time.
  */
 import type { TimerHandle } from '../clock';
-import type { Memo, Payloads, SearchAttributes } from '../proto';
 import { Status } from '../execution/types';
 import type { RunOutcome, SchedulerHost } from './host';
 import { type CompiledScheduleSpec, compileScheduleSpec } from './spec';
 import { planBufferedStarts } from './scheduler-buffer';
+import { type ScheduleUpdate, applyPatch, applyUpdate, recordRunClosed, retentionExpiryOf } from './scheduler-changes';
 import { buildStartRequest } from './scheduler-start';
 import {
   type BufferedStart,
   OverlapPolicy,
   type RecordedAction,
   type RunRef,
-  type Schedule,
   type SchedulePatch,
   type ScheduleRecord,
 } from './scheduler-state';
-import {
-  SCHEDULER_LIMITS,
-  catchupWindowMs,
-  msOf,
-  resolveOverlapPolicy,
-  withResolvedPolicies,
-} from './scheduler-policies';
-
-/** An UpdateSchedule request, validated. */
-export interface ScheduleUpdate {
-  schedule: Schedule;
-  /** Replaces the schedule's custom search attributes when given (an empty map clears them). */
-  searchAttributes?: SearchAttributes;
-  /** Replaces the schedule's memo when given. */
-  memo?: Memo;
-}
+import { SCHEDULER_LIMITS, catchupWindowMs, resolveOverlapPolicy } from './scheduler-policies';
 
 interface Signals {
   patch?: SchedulePatch;
@@ -102,10 +86,6 @@ export class ScheduleRuntime {
     this.wake = undefined;
   }
 
-  get canTakeScheduledAction(): boolean {
-    return this.mayTakeAction(false, false);
-  }
-
   /**
    * Runs `work` now, or after the work in progress when called from inside it (a run that closes
    * because the schedule terminated it, a watch that reports at once), so state is never changed
@@ -115,15 +95,26 @@ export class ScheduleRuntime {
     this.queue.push(work);
     if (this.working) return;
     this.working = true;
+    let failure: unknown;
     try {
       while (this.queue.length > 0 && !this.disposed) {
-        this.queue.shift()!();
+        try {
+          this.queue.shift()!();
+        } catch (err) {
+          // The rest of the queue (e.g. a run that closed) must still be taken into account.
+          failure ??= err;
+          this.host.log('schedule failed to process a change', {
+            scheduleId: this.record.scheduleId,
+            error: err instanceof Error ? err.stack : String(err),
+          });
+        }
         this.host.changed(this.record.namespace, this.record.scheduleId);
       }
     } finally {
       this.queue.length = 0;
       this.working = false;
     }
+    if (failure !== undefined) throw failure;
   }
 
   private compile(): void {
@@ -151,9 +142,13 @@ export class ScheduleRuntime {
     const until = Math.max(now, record.lastProcessedMs);
     let { next, processedUntil } = this.processTimeRange(record.lastProcessedMs, until, 0, false);
     record.lastProcessedMs = processedUntil;
-    if (signals.patch) this.applyPatch(signals.patch, now);
+    if (signals.patch) {
+      const triggered = applyPatch(record, signals.patch, now);
+      if (triggered) this.addStart(triggered);
+    }
     if (signals.update) {
-      this.applyUpdate(signals.update, now);
+      applyUpdate(record, signals.update, now);
+      this.compile();
       ({ next, processedUntil } = this.processTimeRange(record.lastProcessedMs, until, 0, false));
       record.lastProcessedMs = Math.max(record.lastProcessedMs, processedUntil);
     }
@@ -215,42 +210,6 @@ export class ScheduleRuntime {
     this.record.bufferedStarts.push(start);
   }
 
-  private applyPatch(patch: SchedulePatch, now: number): void {
-    const record = this.record;
-    if (patch.triggerImmediately) {
-      const at = msOf(patch.triggerImmediately.scheduledTime) || now;
-      this.addStart({
-        nominalMs: at,
-        actualMs: at,
-        overlapPolicy: patch.triggerImmediately.overlapPolicy ?? 0,
-        manual: true,
-      });
-    }
-    for (const backfill of patch.backfillRequest ?? []) {
-      if (record.ongoingBackfills.length >= SCHEDULER_LIMITS.maxBufferSize) {
-        record.counters.bufferDropped++;
-        continue;
-      }
-      record.ongoingBackfills.push({
-        // The start time is inclusive: the walk looks for times after a point just before it.
-        startMs: msOf(backfill.startTime) - 1,
-        endMs: msOf(backfill.endTime),
-        overlapPolicy: backfill.overlapPolicy ?? 0,
-      });
-    }
-    const state = (record.schedule.state ??= {});
-    if (patch.pause) {
-      state.paused = true;
-      state.notes = patch.pause;
-      record.conflictToken++;
-    }
-    if (patch.unpause) {
-      state.paused = false;
-      state.notes = patch.unpause;
-      record.conflictToken++;
-    }
-  }
-
   private processBackfills(): void {
     const limit = { remaining: SCHEDULER_LIMITS.backfillsPerIteration };
     const backfills = this.record.ongoingBackfills;
@@ -298,7 +257,13 @@ export class ScheduleRuntime {
         });
         const runId = this.host.startWorkflow(request);
         const actualMs = this.host.now();
-        result = { scheduleMs: start.actualMs, actualMs, workflowId: request.workflowId!, runId, status: 1 };
+        result = {
+          scheduleMs: start.actualMs,
+          actualMs,
+          workflowId: request.workflowId!,
+          runId,
+          status: Status.RUNNING,
+        };
       } catch (err) {
         this.host.log('schedule could not start its workflow', {
           scheduleId: record.scheduleId,
@@ -357,32 +322,9 @@ export class ScheduleRuntime {
   }
 
   private runClosed(run: RunRef, tracked: boolean, outcome: RunOutcome): void {
-    const record = this.record;
-    const action = record.recentActions.find((a) => a.workflowId === run.workflowId && a.runId === run.runId);
-    if (action) action.status = outcome.status;
-    if (!tracked) return;
-    const index = record.runningWorkflows.findIndex((r) => r.workflowId === run.workflowId && r.runId === run.runId);
-    if (index >= 0) record.runningWorkflows.splice(index, 1);
-
-    const state = (record.schedule.state ??= {});
-    const failed = outcome.status === Status.FAILED || outcome.status === Status.TIMED_OUT;
-    if (record.schedule.policies?.pauseOnFailure && failed && !state.paused) {
-      state.paused = true;
-      state.notes =
-        outcome.status === Status.FAILED
-          ? `paused due to workflow failure: ${run.workflowId}: ${outcome.failure?.message ?? ''}`
-          : `paused due to workflow timeout: ${run.workflowId}`;
-      record.conflictToken++;
-    }
-    if (outcome.result) {
-      record.lastCompletionResult = outcome.result as Payloads;
-      record.continuedFailure = undefined;
-    } else if (outcome.failure) {
-      // The last result stays: the next run sees both.
-      record.continuedFailure = outcome.failure;
-    }
-    if (record.bufferedStarts.length > 0) record.bufferedStarts[0].desiredMs = outcome.closeTime;
-    this.iterate({});
+    recordRunClosed(this.record, run, tracked, outcome);
+    // A closed tracked run may let a buffered start go (the server's watcher wakes its loop).
+    if (tracked) this.iterate({});
   }
 
   private mayTakeAction(manual: boolean, consume: boolean): boolean {
@@ -432,33 +374,15 @@ export class ScheduleRuntime {
     if (this.record.schedule.state?.paused) return undefined;
     if (next !== undefined && this.mayTakeAction(false, false)) return undefined;
     if (this.hasMoreAllowAllBackfills()) return undefined;
-    return this.lastEventMs() + SCHEDULER_LIMITS.retentionMs;
+    return retentionExpiryOf(this.record);
   }
 
-  /** The last creation, update or action. */
-  private lastEventMs(): number {
-    const record = this.record;
-    const lastAction = record.recentActions.at(-1)?.actualMs ?? 0;
-    return Math.max(lastAction, record.createTimeMs, record.updateTimeMs ?? 0);
-  }
-
-  resolveOverlapPolicy(policy: number): number {
+  private resolveOverlapPolicy(policy: number): number {
     return resolveOverlapPolicy(this.record.schedule, policy);
   }
 
   private catchupWindowMs(): number {
     return catchupWindowMs(this.record.schedule);
-  }
-
-  /** Replaces the schedule as UpdateSchedule does (the info and counters stay). */
-  private applyUpdate(update: ScheduleUpdate, now: number): void {
-    const record = this.record;
-    record.schedule = withResolvedPolicies(update.schedule);
-    if (update.searchAttributes !== undefined) record.searchAttributes = update.searchAttributes;
-    if (update.memo !== undefined) record.memo = update.memo;
-    record.updateTimeMs = now;
-    record.conflictToken++;
-    this.compile();
   }
 }
 

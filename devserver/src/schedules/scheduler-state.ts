@@ -30,8 +30,6 @@ export interface BufferedStart {
   overlapPolicy: number;
   /** Trigger or backfill: not subject to pause, remaining actions or the catch-up window. */
   manual: boolean;
-  /** When the start became possible (the close of the run it waited for). */
-  desiredMs?: number;
 }
 
 export interface PendingBackfill {

@@ -10,7 +10,8 @@ import { ServiceError, failedPrecondition, notFound } from '../errors';
 import type { Memo, SearchAttributes } from '../proto';
 import type { SchedulerHost } from './host';
 import { withResolvedPolicies } from './scheduler-policies';
-import { ScheduleRuntime, type ScheduleUpdate } from './scheduler-runtime';
+import type { ScheduleUpdate } from './scheduler-changes';
+import { ScheduleRuntime } from './scheduler-runtime';
 import {
   type Schedule,
   type SchedulePatch,
