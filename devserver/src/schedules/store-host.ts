@@ -19,11 +19,13 @@ export class StoreSchedulerHost implements SchedulerHost {
   /** Watchers of open runs, by run key. */
   private readonly watchers = new Map<string, OnClosed[]>();
 
-  constructor(
-    private readonly store: Store,
-    /** The journal's hook: a schedule's state changed (or it was deleted). */
-    private readonly onChanged: (namespace: string, scheduleId: string) => void = () => {},
-  ) {
+  /**
+   * The journal's hook: a schedule's state changed (or it was deleted, when Scheduler.snapshot
+   * returns undefined). Set once the journal is open.
+   */
+  onScheduleChanged: (namespace: string, scheduleId: string) => void = () => {};
+
+  constructor(private readonly store: Store) {
     store.addListener({
       changed: () => {},
       closed: (execution) => this.runClosed(execution),
@@ -77,7 +79,7 @@ export class StoreSchedulerHost implements SchedulerHost {
   }
 
   changed(namespace: string, scheduleId: string): void {
-    this.onChanged(namespace, scheduleId);
+    this.onScheduleChanged(namespace, scheduleId);
   }
 
   namespaceId(namespace: string): string {
