@@ -1,6 +1,23 @@
 /** The scheduler's fixed limits and the effective values of a schedule's policies. */
 import { durationFromMs } from '../proto';
 import { OverlapPolicy, type Schedule } from './scheduler-state';
+import { type CompiledScheduleSpec, compileScheduleSpec } from './spec';
+
+type ScheduleSpec = NonNullable<Schedule['spec']>;
+type ProtoScheduleSpec = Parameters<typeof compileScheduleSpec>[0];
+
+/**
+ * Compiles a spec as the devserver holds it (int64 as number). The spec module is typed with the
+ * SDK's proto interfaces (int64 as Long) but reads numbers as well, hence the casts both ways.
+ */
+export function compilePlainSpec(spec: ScheduleSpec, scheduleId: string, namespaceId: string): CompiledScheduleSpec {
+  return compileScheduleSpec(spec as ProtoScheduleSpec, scheduleId, { namespaceId });
+}
+
+/** The canonical form of a compiled spec, as the devserver holds specs. */
+export function canonicalPlainSpec(compiled: CompiledScheduleSpec): ScheduleSpec {
+  return compiled.canonical as ScheduleSpec;
+}
 
 /** Tunables of the server's scheduler (its CurrentTweakablePolicies). */
 export const SCHEDULER_LIMITS = {

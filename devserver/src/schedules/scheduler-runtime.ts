@@ -8,7 +8,7 @@
 import type { TimerHandle } from '../clock';
 import { Status } from '../execution/types';
 import type { RunOutcome, SchedulerHost } from './host';
-import { type CompiledScheduleSpec, compileScheduleSpec } from './spec';
+import type { CompiledScheduleSpec } from './spec';
 import { planBufferedStarts } from './scheduler-buffer';
 import { type ScheduleUpdate, applyPatch, applyUpdate, recordRunClosed, retentionExpiryOf } from './scheduler-changes';
 import { buildStartRequest } from './scheduler-start';
@@ -20,7 +20,7 @@ import {
   type SchedulePatch,
   type ScheduleRecord,
 } from './scheduler-state';
-import { SCHEDULER_LIMITS, catchupWindowMs, resolveOverlapPolicy } from './scheduler-policies';
+import { SCHEDULER_LIMITS, catchupWindowMs, compilePlainSpec, resolveOverlapPolicy } from './scheduler-policies';
 
 interface Signals {
   patch?: SchedulePatch;
@@ -120,10 +120,10 @@ export class ScheduleRuntime {
   private compile(): void {
     try {
       // The spec was validated when it was accepted; this only fails if e.g. a time zone vanished.
-      this.compiled = compileScheduleSpec(
-        this.record.schedule.spec as Parameters<typeof compileScheduleSpec>[0],
+      this.compiled = compilePlainSpec(
+        this.record.schedule.spec ?? {},
         this.record.scheduleId,
-        { namespaceId: this.record.namespaceId },
+        this.record.namespaceId,
       );
       this.invalidSpecError = undefined;
     } catch (err) {

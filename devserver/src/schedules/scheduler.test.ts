@@ -6,7 +6,7 @@ import { durationFromMs, timestampFromMs } from '../proto';
 import type { RunOutcome, SchedulerHost, StartWorkflowRequest } from './host';
 import { Scheduler } from './scheduler';
 import { type Schedule, type ScheduleSnapshot, OverlapPolicy } from './scheduler-state';
-import { compileScheduleSpec } from './spec';
+import { compilePlainSpec } from './scheduler-policies';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -201,12 +201,10 @@ describe('Scheduler', () => {
     const jitter = durationFromMs(30 * MINUTE);
     const { host, info } = setUp({ ...hourly(), spec: { ...hourly().spec, jitter } });
     host.advanceTo(T0 + HOUR + 30 * MINUTE);
-    const compiled = compileScheduleSpec(
-      { interval: [{ interval: { seconds: 3600 } }], jitter: { seconds: 1800 } } as never,
+    const compiled = compilePlainSpec(
+      { interval: [{ interval: { seconds: 3600 } }], jitter: { seconds: 1800 } },
       'sched',
-      {
-        namespaceId: 'namespace-id',
-      },
+      'namespace-id',
     );
     const actual = compiled.actualTime(T0 + HOUR);
     expect(actual).toBeGreaterThanOrEqual(T0 + HOUR);

@@ -11,7 +11,8 @@ import { type Plain, type SearchAttributes, msFromTimestamp, timestampFromMs } f
 import { type Scheduler } from '../schedules/scheduler';
 import { decodeConflictToken, encodeConflictToken, type Schedule } from '../schedules/scheduler-state';
 import { listEntry, visibilityRecord } from '../schedules/scheduler-view';
-import { ScheduleSpecError, compileScheduleSpec } from '../schedules/spec';
+import { canonicalPlainSpec, compilePlainSpec } from '../schedules/scheduler-policies';
+import { ScheduleSpecError } from '../schedules/spec';
 import type { Store } from '../store';
 import { VisibilityQueryError, parseVisibilityQuery } from '../visibility';
 import type { ParsedVisibilityQuery, ParseVisibilityQueryOptions } from '../visibility/types';
@@ -32,12 +33,9 @@ const REUSE_ALLOW_DUPLICATE = 1;
 export function scheduleHandlers(store: Store, scheduler: Scheduler): Record<string, Handler> {
   /** The spec as the schedule keeps it, or INVALID_ARGUMENT "Invalid schedule spec: ..." (a TypeError in the TS client). */
   const canonicalSchedule = (namespace: string, scheduleId: string, schedule: Schedule | undefined): Schedule => {
-    const spec = schedule?.spec ?? {};
     try {
-      const compiled = compileScheduleSpec(spec as Parameters<typeof compileScheduleSpec>[0], scheduleId, {
-        namespaceId: store.namespaceId(namespace),
-      });
-      return { ...schedule, spec: compiled.canonical as Schedule['spec'] };
+      const compiled = compilePlainSpec(schedule?.spec ?? {}, scheduleId, store.namespaceId(namespace));
+      return { ...schedule, spec: canonicalPlainSpec(compiled) };
     } catch (err) {
       if (err instanceof ScheduleSpecError) throw invalidArgument(`Invalid schedule spec: ${err.message}`);
       throw err;
