@@ -149,6 +149,35 @@ describe('Scheduler', () => {
     expect(first.identity).toBe('temporal-scheduler-default-sched');
   });
 
+  it("passes the action's input, memo, header, retry policy, timeouts and search attributes to each run", () => {
+    const startWorkflow = {
+      workflowId: 'job',
+      workflowType: { name: 'Job' },
+      taskQueue: { name: 'q' },
+      input: { payloads: [payload('"in"')] },
+      memo: { fields: { owner: payload('"team"') } },
+      header: { fields: { trace: payload('"t-1"') } },
+      retryPolicy: { maximumAttempts: 3 },
+      workflowRunTimeout: durationFromMs(MINUTE),
+      workflowExecutionTimeout: durationFromMs(HOUR),
+      workflowTaskTimeout: durationFromMs(10_000),
+      searchAttributes: { indexedFields: { CustomKeywordField: payload('"k"') } },
+    };
+    const { host } = setUp({ ...hourly(), action: { startWorkflow } });
+    host.advanceTo(T0 + HOUR);
+    const [request] = host.starts;
+    const { workflowId: _id, searchAttributes, ...passedOn } = startWorkflow;
+    expect(request).toMatchObject(passedOn);
+    expect(Object.keys(request.searchAttributes?.indexedFields ?? {}).sort()).toEqual([
+      'CustomKeywordField',
+      'TemporalScheduledById',
+      'TemporalScheduledStartTime',
+    ]);
+    expect(request.searchAttributes?.indexedFields?.CustomKeywordField).toEqual(
+      searchAttributes.indexedFields.CustomKeywordField,
+    );
+  });
+
   it('skips and counts times older than the catch-up window when it gets to them late (after a restart)', () => {
     const { host, scheduler } = setUp(hourly({ catchupWindow: durationFromMs(40 * MINUTE) }));
     const snapshot = JSON.parse(JSON.stringify(scheduler.snapshot(NS, 'sched'))) as ScheduleSnapshot;
