@@ -1,0 +1,48 @@
+/**
+ * Heartbeating and cancellation for long activities (backups, restores, copies). Heartbeats are how
+ * the server learns the activity is alive and how the activity learns it was cancelled; when it is,
+ * the backup store's streams are destroyed so that the engine tool on the other end stops too.
+ */
+import { Context } from '@temporalio/activity';
+import { addAbortSignal } from 'node:stream';
+import type { BackupStore } from '../engines/types';
+
+/** Well under any sensible heartbeat timeout; the SDK throttles what it actually sends. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+
+/**
+ * Runs `work` while heartbeating every few seconds with `details()` (progress for callers to show).
+ * When the activity is cancelled and the work fails (because it was aborted, or for any reason after
+ * the cancellation), the cancellation is what the activity reports. Work that finishes despite a
+ * cancellation reports its result: the change happened.
+ */
+export async function whileHeartbeating<T>(
+  work: (signal: AbortSignal) => Promise<T>,
+  details: () => unknown = () => undefined,
+): Promise<T> {
+  const context = Context.current();
+  const signal = context.cancellationSignal;
+  context.heartbeat(details());
+  const timer = setInterval(() => context.heartbeat(details()), HEARTBEAT_INTERVAL_MS);
+  timer.unref();
+  try {
+    return await work(signal);
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw err;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The store, with every stream it reads or writes destroyed when `signal` aborts. */
+export function abortableStore(store: BackupStore, signal: AbortSignal): BackupStore {
+  return {
+    // Destroying the source (also when already aborted) is what makes the producing tool exit.
+    put: (key, data) => store.put(key, addAbortSignal(signal, data)),
+    get: (key) => addAbortSignal(signal, store.get(key)),
+    verify: (object) => store.verify(object),
+    delete: (key) => store.delete(key),
+    exists: (key) => store.exists(key),
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The product's Temporal worker: the cluster workflows and the activities on one task queue.
+ *
+ * Shutdown (SIGINT/SIGTERM, or `worker.shutdown()`): the worker stops polling, running activities
+ * get `shutdownGraceMs` to finish; then they are cancelled (backups and restores abort their
+ * streams) and whatever has not finished is retried by the server on another worker after its
+ * heartbeat or start-to-close timeout. After `shutdownForceMs` the worker stops waiting.
+ */
+import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import type { DataConverter } from '@temporalio/common';
+import { WORKER_DEFAULTS } from './config';
+import type { ClusterActivities } from './contract';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  activities: ClusterActivities;
+  /** Module exporting the workflows (`workflows/index.ts`); or give a prebuilt `workflowBundle`. */
+  workflowsPath?: string;
+  workflowBundle?: WorkflowBundleOption;
+  /** Must match the client's (e.g. the codec that encrypts credentials in payloads). */
+  dataConverter?: DataConverter;
+  maxCachedWorkflows?: number;
+  maxConcurrentActivities?: number;
+  shutdownGraceMs?: number;
+  shutdownForceMs?: number;
+}
+
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  if ((options.workflowsPath === undefined) === (options.workflowBundle === undefined)) {
+    throw new TypeError('createWorker needs exactly one of workflowsPath and workflowBundle');
+  }
+  const shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace ?? 'default',
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    ...(options.workflowsPath !== undefined
+      ? { workflowsPath: options.workflowsPath }
+      : { workflowBundle: options.workflowBundle }),
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    maxCachedWorkflows: options.maxCachedWorkflows ?? WORKER_DEFAULTS.maxCachedWorkflows,
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? WORKER_DEFAULTS.maxConcurrentActivities,
+    shutdownGraceTime: shutdownGraceMs,
+    shutdownForceTime: Math.max(options.shutdownForceMs ?? WORKER_DEFAULTS.shutdownForceMs, shutdownGraceMs),
+  });
+}
