@@ -39,16 +39,17 @@ export function planCommands(exec: Execution, commands: readonly Command[]): Com
   const actions: Action[] = [];
   const newActivityIds = new Set<string>();
   const newTimerIds = new Set<string>();
-  let closed = false;
   const fail = (cause: number, message: string): CommandPlan => ({ problem: { cause, message }, actions: [] });
 
+  const closing = commands.findIndex(closesWorkflow);
+  if (closing >= 0 && closing < commands.length - 1) {
+    const names = commands.map((c) => commandTypeName(c.commandType ?? 0));
+    return fail(
+      Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
+      `invalid command sequence: [${names.join(', ')}], command ${names[closing]} must be the last command.`,
+    );
+  }
   for (const command of commands) {
-    if (closed) {
-      return fail(
-        Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_COMPLETE_WORKFLOW_EXECUTION_ATTRIBUTES,
-        'workflow close command must be the last command.',
-      );
-    }
     switch (command.commandType) {
       case CommandType.COMMAND_TYPE_SCHEDULE_ACTIVITY_TASK: {
         const attrs = command.scheduleActivityTaskCommandAttributes;
@@ -173,7 +174,6 @@ export function planCommands(exec: Execution, commands: readonly Command[]): Com
       }
       case CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION: {
         const result = command.completeWorkflowExecutionCommandAttributes?.result;
-        closed = true;
         actions.push((completedId) => completeRun(exec, result, completedId));
         break;
       }
@@ -184,13 +184,11 @@ export function planCommands(exec: Execution, commands: readonly Command[]): Com
             Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_FAIL_WORKFLOW_EXECUTION_ATTRIBUTES,
             'Failure is not set on FailWorkflowExecutionCommand.',
           );
-        closed = true;
         actions.push((completedId) => failRun(exec, failure, completedId));
         break;
       }
       case CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION: {
         const details = command.cancelWorkflowExecutionCommandAttributes?.details;
-        closed = true;
         actions.push((completedId) => cancelRun(exec, details, completedId));
         break;
       }
@@ -200,7 +198,6 @@ export function planCommands(exec: Execution, commands: readonly Command[]): Com
           retryPolicyProblem(attrs.retryPolicy) ??
           exec.host.searchAttributesProblem(exec.key.namespace, attrs.searchAttributes);
         if (problem) return fail(Cause.WORKFLOW_TASK_FAILED_CAUSE_BAD_CONTINUE_AS_NEW_ATTRIBUTES, problem);
-        closed = true;
         actions.push((completedId) =>
           continueAsNew(
             exec,
@@ -265,6 +262,15 @@ export function planCommands(exec: Execution, commands: readonly Command[]): Com
     }
   }
   return { actions };
+}
+
+/** `COMMAND_TYPE_START_TIMER` → `StartTimer`, as the real server names commands in messages. */
+function commandTypeName(type: number): string {
+  const name = Object.entries(CommandType).find(([, value]) => value === type)?.[0] ?? String(type);
+  return name
+    .replace(/^COMMAND_TYPE_/, '')
+    .toLowerCase()
+    .replace(/(^|_)([a-z])/g, (_m, _sep: string, c: string) => c.toUpperCase());
 }
 
 function firedInBuffer(exec: Execution, timerId: string): boolean {

@@ -1,0 +1,110 @@
+/**
+ * A time-skipping environment with the product's workflows on a worker whose activities are the
+ * in-memory FakeInfra, for workflow unit tests.
+ */
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import path from 'node:path';
+import { FakeInfra } from './fake-activities';
+import { createTimeSkippingEnv, PROJECT_ROOT, workflowBundle } from './temporal-env';
+import { clusterWorkflowId, stateQuery, type ClusterInput } from '../workflows/cluster-api';
+import type { ClusterSpec, ClusterView } from '../workflows/types';
+
+export const TASK_QUEUE = 'clusters-test';
+
+/** Search attributes the product's workflows set; a Temporal namespace must know them. */
+export const PRODUCT_SEARCH_ATTRIBUTES = {
+  ClusterName: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  ClusterEngine: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  ClusterOperation: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+};
+
+export interface WorkflowHarness {
+  env: TestWorkflowEnvironment;
+  infra: FakeInfra;
+  worker: Worker;
+  teardown(): Promise<void>;
+}
+
+export async function createWorkflowHarness(): Promise<WorkflowHarness> {
+  const env = await createTimeSkippingEnv();
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: 'default',
+    searchAttributes: PRODUCT_SEARCH_ATTRIBUTES,
+  });
+  const infra = new FakeInfra(env.client);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await workflowBundle(path.join(PROJECT_ROOT, 'workflows', 'index.ts'), [
+      path.join(PROJECT_ROOT, 'activities'),
+      path.join(PROJECT_ROOT, 'vm'),
+      path.join(PROJECT_ROOT, 'engines'),
+    ]),
+    activities: infra.activities(),
+  });
+  const running = worker.run();
+  return {
+    env,
+    infra,
+    worker,
+    async teardown() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+export function spec(name: string, overrides: Partial<ClusterSpec> = {}): ClusterSpec {
+  return {
+    name,
+    engine: 'postgresql',
+    version: '15',
+    mode: 'primary-replica',
+    replicas: 2,
+    plan: { cpu: 1, ramMb: 512, diskGb: 10 },
+    ...overrides,
+  };
+}
+
+/**
+ * Starts a cluster entity and waits until its deploy finished. Auto-failover is off unless the
+ * test turns it on: its health checks every 30 s would make days of skipped time slow.
+ */
+export async function createCluster(
+  h: WorkflowHarness,
+  clusterSpec: ClusterSpec,
+  input: Partial<ClusterInput> = {},
+): Promise<ClusterView> {
+  const handle = await h.env.client.workflow.start('clusterWorkflow', {
+    taskQueue: TASK_QUEUE,
+    workflowId: clusterWorkflowId(clusterSpec.name),
+    args: [
+      {
+        spec: clusterSpec,
+        actor: 'test',
+        ...input,
+        settings: { autoFailover: false, ...input.settings },
+      } satisfies ClusterInput,
+    ],
+  });
+  return waitForState(h, clusterSpec.name, (s) => s.status !== 'deploying' && !s.operation, handle.workflowId);
+}
+
+/** Polls the entity's state until `predicate` holds, letting time run meanwhile. */
+export async function waitForState(
+  h: WorkflowHarness,
+  cluster: string,
+  predicate: (state: ClusterView) => boolean,
+  workflowId = clusterWorkflowId(cluster),
+): Promise<ClusterView> {
+  const handle = h.env.client.workflow.getHandle(workflowId);
+  for (let i = 0; i < 400; i++) {
+    const state = await handle.query(stateQuery);
+    if (predicate(state)) return state;
+    await h.env.sleep(1000);
+  }
+  throw new Error(`cluster ${cluster} never reached the expected state`);
+}

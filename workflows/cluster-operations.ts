@@ -1,0 +1,535 @@
+/**
+ * How the cluster entity runs operations: it claims the lock, starts the operation's child
+ * workflow, and applies the outcome (or records the failure) when the child ends. Also the
+ * entity's own bookkeeping: backups expiring, schedules, the failover monitor, audit entries.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  type ChildWorkflowHandle,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  startChild,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { refuse } from './errors';
+import { acts, type OperationContext, type OperationOutcome, primaryOf } from './operation';
+import { OPERATION_WORKFLOWS, type OperationInput } from './operation-params';
+import { monitorWorkflowId, type MonitorInput } from './failover-monitor';
+import { scheduleActivities, userSchedule } from './schedules';
+import {
+  PRE_DELETE_RETENTION_DAYS,
+  RETENTION_DAYS,
+  type AuditEntry,
+  type BackupEntry,
+  type BackupKind,
+  type BackupSchedule,
+  type ClusterState,
+  type Credentials,
+  type NodeInfo,
+  type NodePlan,
+  type OperationRef,
+  type OperationType,
+  type RestoreSource,
+} from './types';
+
+const MAX_AUDIT_ENTRIES = 500;
+const MAX_HISTORY = 50;
+const DAY_MS = 24 * 3600 * 1000;
+
+export class ClusterOperations {
+  private monitorGeneration = 0;
+  private pendingAudit: AuditEntry[] = [];
+  /** Follow-up work (notifications, schedules, monitor) still running; awaited before the run ends. */
+  private readonly background = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly state: ClusterState,
+    private readonly credentials: Credentials,
+  ) {}
+
+  // ---- lookups and refusals (used by Update validators) ----
+
+  assertAlive(): void {
+    if (this.state.status === 'deleted' || this.state.status === 'deleting') {
+      throw refuse('PreconditionFailedError', `cluster ${this.state.spec.name} is ${this.state.status}`);
+    }
+  }
+
+  assertIdle(options: { allowFailed?: boolean } = {}): void {
+    const op = this.state.operation;
+    if (op) throw refuse('ClusterBusyError', `cluster busy: ${op.type} running since ${op.startedAt}`);
+    this.assertAlive();
+    if (this.state.status === 'failed' && !options.allowFailed) {
+      throw refuse(
+        'PreconditionFailedError',
+        `cluster ${this.state.spec.name} failed to deploy; it can only be deleted`,
+      );
+    }
+  }
+
+  node(name: string): NodeInfo {
+    const found = this.state.nodes.find((n) => n.name === name);
+    if (!found)
+      throw refuse('NodeNotFoundError', `node ${JSON.stringify(name)} is not part of cluster ${this.state.spec.name}`);
+    return found;
+  }
+
+  backupEntry(id: string): BackupEntry {
+    const found = this.state.backups.find((b) => b.id === id);
+    if (!found)
+      throw refuse(
+        'BackupNotFoundError',
+        `backup ${JSON.stringify(id)} is not in the catalogue of ${this.state.spec.name}`,
+      );
+    return found;
+  }
+
+  schedule(id: string): BackupSchedule {
+    const found = this.state.schedules.find((s) => s.id === id);
+    if (!found)
+      throw refuse('ScheduleNotFoundError', `schedule ${JSON.stringify(id)} does not exist on ${this.state.spec.name}`);
+    return found;
+  }
+
+  /** A backup the running operation reads or writes must not be deleted under it. */
+  inUse(backupId: string): boolean {
+    return this.inUseIds.has(backupId);
+  }
+  private inUseIds = new Set<string>();
+
+  audit(actor: string, action: string, target: string, outcome: AuditEntry['outcome'], detail?: string): void {
+    const entry: AuditEntry = { at: new Date().toISOString(), actor, action, target, outcome, detail };
+    this.state.audit.push(entry);
+    if (this.state.audit.length > MAX_AUDIT_ENTRIES)
+      this.state.audit.splice(0, this.state.audit.length - MAX_AUDIT_ENTRIES);
+    this.pendingAudit.push(entry);
+  }
+
+  // ---- operations ----
+
+  deploy(actor: string, restoreFrom?: RestoreSource): Promise<OperationRef> {
+    return this.start('deploy', actor, { restoreFrom });
+  }
+
+  addNode(actor: string, plan: NodePlan): Promise<OperationRef> {
+    const nodeNumber = this.state.nextNodeNumber;
+    return this.start('add-node', actor, { nodeName: `${this.state.spec.name}${nodeNumber}`, nodeNumber, plan });
+  }
+
+  removeNode(actor: string, node: string): Promise<OperationRef> {
+    return this.start('remove-node', actor, { node });
+  }
+
+  promote(actor: string, node: string, automatic: boolean, reason?: string): Promise<OperationRef> {
+    const postPromoteBackup = this.newBackup('post-promote', node, 'after promotion');
+    return this.start('promote', actor, { node, automatic, reason, postPromoteBackup });
+  }
+
+  resync(actor: string): Promise<OperationRef> {
+    return this.start('resync', actor, {});
+  }
+
+  backup(actor: string, kind: BackupKind, label?: string, scheduleId?: string): Promise<OperationRef> {
+    const primary = primaryOf(this.state.nodes);
+    const backup = this.newBackup(kind, primary?.name ?? '', label, scheduleId);
+    // The catalogue shows the backup while it runs; it ends completed or defunct.
+    this.state.backups.push(backup);
+    return this.start('backup', actor, { backup }, { uses: [backup.id] });
+  }
+
+  async deleteBackup(actor: string, backupId: string): Promise<void> {
+    const backup = this.backupEntry(backupId);
+    await acts.deleteBackup(backup.key);
+    this.removeBackups([backupId]);
+    this.audit(actor, 'delete-backup', backupId, 'succeeded');
+  }
+
+  restore(actor: string, backupId: string): Promise<OperationRef> {
+    const backup = this.backupEntry(backupId);
+    return this.start('restore', actor, { backup }, { uses: [backupId] });
+  }
+
+  migrate(actor: string): Promise<OperationRef> {
+    const primary = primaryOf(this.state.nodes);
+    const preMigrationBackup = this.newBackup('pre-migration', primary?.name ?? '', 'before migration');
+    return this.start('migration', actor, { preMigrationBackup });
+  }
+
+  setAllowlist(actor: string, allowlist: string[]): Promise<OperationRef> {
+    return this.start('allowlist', actor, { allowlist });
+  }
+
+  deleteCluster(actor: string, skipFinalBackup: boolean): Promise<OperationRef> {
+    const primary = primaryOf(this.state.nodes);
+    const finalBackup =
+      skipFinalBackup || !primary || this.state.status === 'failed'
+        ? undefined
+        : this.newBackup('pre-delete', primary.name, 'final backup before deletion');
+    return this.start('delete', actor, {
+      finalBackup,
+      backups: [...this.state.backups],
+      scheduleIds: this.state.schedules.map((s) => s.id),
+    });
+  }
+
+  /** A backup schedule fired: back up, or record a defunct backup when the cluster is locked. */
+  async scheduledBackup(scheduleId: string): Promise<void> {
+    const schedule = this.state.schedules.find((s) => s.id === scheduleId);
+    if (!schedule || schedule.paused || this.state.status !== 'running') return;
+    const op = this.state.operation;
+    if (op) {
+      const primary = primaryOf(this.state.nodes);
+      const defunct = this.newBackup('scheduled', primary?.name ?? '', undefined, scheduleId);
+      defunct.status = 'defunct';
+      defunct.finishedAt = defunct.startedAt;
+      defunct.error = `cluster busy: ${op.type} running since ${op.startedAt}`;
+      this.setExpiry(defunct);
+      this.state.backups.push(defunct);
+      this.audit(`schedule:${scheduleId}`, 'backup', this.state.spec.name, 'failed', defunct.error);
+      return;
+    }
+    await this.backup(`schedule:${scheduleId}`, 'scheduled', undefined, scheduleId);
+  }
+
+  /** The failover monitor saw the primary fail: promote its candidate unless something else runs. */
+  async autoFailover(candidate: string, reason: string): Promise<void> {
+    if (this.state.operation || this.state.status !== 'running' || !this.state.settings.autoFailover) return;
+    if (!this.state.nodes.some((n) => n.name === candidate && n.role === 'replica')) return;
+    await this.promote('auto-failover', candidate, true, reason);
+  }
+
+  // ---- the lock ----
+
+  /**
+   * Claims the cluster for an operation (synchronously, before any await, so two Updates in one
+   * activation cannot both pass), starts its child workflow and follows it to the end.
+   */
+  private async start<P>(
+    type: OperationType,
+    actor: string,
+    params: P,
+    options: { uses?: string[] } = {},
+  ): Promise<OperationRef> {
+    this.assertIdle({ allowFailed: type === 'delete' });
+    const id = `cluster:${this.state.spec.name}:${type}:${++this.state.operationCounter}`;
+    const ref: OperationRef = { type, id, startedAt: new Date().toISOString(), actor };
+    this.state.operation = ref;
+    if (type === 'deploy') this.state.status = 'deploying';
+    if (type === 'delete') this.state.status = 'deleting';
+    for (const backupId of options.uses ?? []) this.inUseIds.add(backupId);
+    this.audit(actor, type, this.state.spec.name, 'started');
+    upsertSearchAttributes({ ClusterOperation: [type] });
+    const input: OperationInput<P> = { context: this.context(ref), params };
+    let handle: ChildWorkflowHandle<(input: OperationInput<P>) => Promise<OperationOutcome>>;
+    try {
+      handle = await startChild<(input: OperationInput<P>) => Promise<OperationOutcome>>(OPERATION_WORKFLOWS[type], {
+        workflowId: id,
+        args: [input],
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+    } catch (err) {
+      this.finish(ref, undefined, err);
+      throw err;
+    }
+    void handle.result().then(
+      (outcome) => this.finish(ref, outcome),
+      (err: unknown) => this.finish(ref, undefined, err),
+    );
+    return ref;
+  }
+
+  private context(ref: OperationRef): OperationContext {
+    return {
+      operationId: ref.id,
+      type: ref.type,
+      actor: ref.actor,
+      spec: this.state.spec,
+      nodes: this.state.nodes,
+      credentials: this.credentials,
+      endpoint: this.state.endpoint,
+      allowlist: this.state.allowlist,
+      settings: this.state.settings,
+    };
+  }
+
+  /** Applies an operation's outcome (or records its failure) and releases the lock. */
+  private finish(ref: OperationRef, outcome: OperationOutcome | undefined, error?: unknown): void {
+    const state = this.state;
+    const message = error === undefined ? undefined : failureMessage(error);
+    if (outcome) this.apply(ref, outcome);
+    else this.applyFailure(ref, message ?? 'failed');
+    state.operation = undefined;
+    this.inUseIds.clear();
+    state.history.push({
+      ...ref,
+      finishedAt: new Date().toISOString(),
+      outcome: outcome ? 'succeeded' : 'failed',
+      error: message,
+    });
+    if (state.history.length > MAX_HISTORY) state.history.shift();
+    this.audit(ref.actor, ref.type, state.spec.name, outcome ? 'succeeded' : 'failed', outcome?.summary ?? message);
+    upsertSearchAttributes({ ClusterOperation: [] });
+    this.inBackground(this.afterOperation(ref, outcome ? 'succeeded' : 'failed', outcome?.summary ?? message ?? ''));
+  }
+
+  private inBackground(work: Promise<unknown>): void {
+    const tracked = work.finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  /** Resolves once no follow-up work is running (before continue-as-new or the end of the run). */
+  async settled(): Promise<void> {
+    while (this.background.size > 0) await Promise.allSettled([...this.background]);
+  }
+
+  private apply(ref: OperationRef, outcome: OperationOutcome): void {
+    const state = this.state;
+    if (outcome.nodes) {
+      state.nodes = outcome.nodes;
+      state.nextNodeNumber = Math.max(state.nextNodeNumber, ...outcome.nodes.map((n) => n.number + 1));
+    }
+    if (outcome.endpoint) state.endpoint = outcome.endpoint;
+    if (outcome.allowlist) state.allowlist = outcome.allowlist;
+    if (outcome.backupsRemoved) this.removeBackups(outcome.backupsRemoved);
+    for (const backup of outcome.backupsAdded ?? []) {
+      this.setExpiry(backup);
+      const existing = state.backups.findIndex((b) => b.id === backup.id);
+      if (existing >= 0) state.backups[existing] = backup;
+      else state.backups.push(backup);
+    }
+    if (ref.type === 'deploy') state.status = 'running';
+    if (ref.type === 'delete') state.status = 'deleted';
+    if (ref.type === 'backup') {
+      const scheduleId = outcome.backupsAdded?.[0]?.scheduleId;
+      if (scheduleId) this.inBackground(this.pruneSchedule(scheduleId));
+    }
+  }
+
+  private applyFailure(ref: OperationRef, message: string): void {
+    const state = this.state;
+    if (ref.type === 'deploy') state.status = 'failed';
+    if (ref.type === 'delete') state.status = 'running';
+    for (const backup of state.backups) {
+      if (backup.status === 'running' && this.inUseIds.has(backup.id)) {
+        backup.status = 'defunct';
+        backup.finishedAt = new Date().toISOString();
+        backup.error = message;
+        this.setExpiry(backup);
+      }
+    }
+  }
+
+  /** After every operation: tell the audit log and the user, and keep schedules and monitor in step. */
+  private async afterOperation(ref: OperationRef, outcome: 'succeeded' | 'failed', detail: string): Promise<void> {
+    const entries = this.pendingAudit.splice(0);
+    const { webhookUrl, emails } = this.state.settings.notifications;
+    await Promise.all([
+      acts.recordAudit(this.state.spec.name, entries),
+      acts.notify({
+        cluster: this.state.spec.name,
+        operation: ref.type,
+        operationId: ref.id,
+        outcome,
+        detail,
+        at: new Date().toISOString(),
+        webhookUrl,
+        emails,
+      }),
+    ]);
+    if (outcome !== 'succeeded') return;
+    if (ref.type === 'deploy') {
+      for (const schedule of this.state.schedules)
+        await scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule));
+    }
+    if (['deploy', 'add-node', 'remove-node', 'promote', 'restore', 'resync'].includes(ref.type))
+      await this.restartMonitor();
+    if (ref.type === 'delete') await this.stopMonitor();
+  }
+
+  // ---- backups ----
+
+  private newBackup(kind: BackupKind, sourceNode: string, label?: string, scheduleId?: string): BackupEntry {
+    const id = `b-${uuid4().slice(0, 8)}`;
+    return {
+      id,
+      label: label ?? `${kind} backup of ${this.state.spec.name}`,
+      kind,
+      scheduleId,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      engine: this.state.spec.engine,
+      sourceNode,
+      key: `${this.state.spec.name}/${id}`,
+    };
+  }
+
+  /** Default-schedule backups expire after the support level's retention; final backups after 15 days. */
+  private setExpiry(backup: BackupEntry): void {
+    const schedule = this.state.schedules.find((s) => s.id === backup.scheduleId);
+    const base = Date.parse(backup.finishedAt ?? backup.startedAt);
+    if (schedule?.kind === 'default')
+      backup.expiresAt = new Date(base + RETENTION_DAYS[this.state.settings.supportLevel] * DAY_MS).toISOString();
+    if (backup.kind === 'pre-delete')
+      backup.expiresAt = new Date(base + PRE_DELETE_RETENTION_DAYS * DAY_MS).toISOString();
+  }
+
+  private removeBackups(ids: readonly string[]): void {
+    this.state.backups = this.state.backups.filter((b) => !ids.includes(b.id));
+  }
+
+  /** Keeps a user schedule's newest `keep` backups (defunct ones count) and deletes the rest. */
+  private async pruneSchedule(scheduleId: string): Promise<void> {
+    const schedule = this.state.schedules.find((s) => s.id === scheduleId);
+    if (!schedule?.keep) return;
+    const own = this.state.backups
+      .filter((b) => b.scheduleId === scheduleId && b.status !== 'running')
+      .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+    const excess = own.slice(schedule.keep);
+    for (const backup of excess) {
+      if (backup.status === 'completed') await acts.deleteBackup(backup.key);
+      this.removeBackups([backup.id]);
+      this.audit(`schedule:${scheduleId}`, 'prune-backup', backup.id, 'succeeded', `beyond keep=${schedule.keep}`);
+    }
+  }
+
+  nextBackupExpiry(): number | undefined {
+    const times = this.state.backups
+      .filter((b) => b.expiresAt && !this.inUse(b.id))
+      .map((b) => Date.parse(b.expiresAt!));
+    return times.length ? Math.min(...times) : undefined;
+  }
+
+  expiredBackupsDue(): boolean {
+    const next = this.nextBackupExpiry();
+    return next !== undefined && next <= Date.now();
+  }
+
+  async deleteExpiredBackups(): Promise<void> {
+    const now = Date.now();
+    for (const backup of this.state.backups.filter(
+      (b) => b.expiresAt && Date.parse(b.expiresAt) <= now && !this.inUse(b.id),
+    )) {
+      if (backup.status === 'completed') await acts.deleteBackup(backup.key);
+      this.removeBackups([backup.id]);
+      this.audit('retention', 'expire-backup', backup.id, 'succeeded', `expired at ${backup.expiresAt}`);
+    }
+  }
+
+  // ---- schedules ----
+
+  private scheduleRequest(schedule: BackupSchedule) {
+    return { cluster: this.state.spec.name, schedule, taskQueue: workflowInfo().taskQueue };
+  }
+
+  async createSchedule(
+    actor: string,
+    request: { intervalMinutes?: number; cron?: string; keep: number },
+  ): Promise<BackupSchedule> {
+    const schedule = userSchedule(`s-${uuid4().slice(0, 8)}`, request, new Date().toISOString());
+    this.state.schedules.push(schedule);
+    try {
+      await scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule));
+    } catch (err) {
+      this.state.schedules = this.state.schedules.filter((s) => s.id !== schedule.id);
+      throw err;
+    }
+    this.audit(actor, 'create-schedule', schedule.id, 'succeeded', JSON.stringify(request));
+    return schedule;
+  }
+
+  async deleteSchedule(actor: string, scheduleId: string): Promise<void> {
+    await scheduleActivities.deleteBackupSchedule(this.state.spec.name, scheduleId);
+    this.state.schedules = this.state.schedules.filter((s) => s.id !== scheduleId);
+    this.audit(actor, 'delete-schedule', scheduleId, 'succeeded');
+  }
+
+  async pauseSchedule(actor: string, scheduleId: string, paused: boolean): Promise<BackupSchedule> {
+    const schedule = this.schedule(scheduleId);
+    schedule.paused = paused;
+    await scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule));
+    this.audit(actor, paused ? 'pause-schedule' : 'unpause-schedule', scheduleId, 'succeeded');
+    return schedule;
+  }
+
+  async triggerSchedule(actor: string, scheduleId: string): Promise<void> {
+    await scheduleActivities.triggerBackupSchedule(this.state.spec.name, scheduleId);
+    this.audit(actor, 'trigger-schedule', scheduleId, 'succeeded');
+  }
+
+  /** Settings changed: backups already taken keep their expiry; the monitor follows autoFailover. */
+  async applySettings(): Promise<void> {
+    if (this.state.status === 'running') await this.restartMonitor();
+  }
+
+  // ---- failover monitor ----
+
+  resumeMonitor(): void {
+    if (this.state.status === 'running') this.inBackground(this.restartMonitor());
+  }
+
+  private monitorId(): string {
+    return monitorWorkflowId(this.state.spec.name, this.monitorGeneration);
+  }
+
+  async stopMonitor(): Promise<void> {
+    if (this.monitorGeneration === 0) return;
+    await getExternalWorkflowHandle(this.monitorId())
+      .cancel()
+      .catch(() => undefined);
+  }
+
+  private async restartMonitor(): Promise<void> {
+    await this.stopMonitor();
+    const state = this.state;
+    const primary = primaryOf(state.nodes);
+    const replicas = state.nodes.filter((n) => n.role === 'replica');
+    if (!state.settings.autoFailover || !primary || replicas.length === 0 || state.spec.mode !== 'primary-replica')
+      return;
+    this.monitorGeneration++;
+    const input: MonitorInput = {
+      cluster: state.spec.name,
+      entityId: workflowInfo().workflowId,
+      spec: state.spec,
+      credentials: this.credentials,
+      primary,
+      replicas,
+      settings: state.settings,
+    };
+    await startChild('failoverMonitorWorkflow', {
+      workflowId: this.monitorId(),
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.TERMINATE,
+    });
+  }
+
+  // ---- lifecycle ----
+
+  wantsContinueAsNew(maxEvents: number): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength > maxEvents;
+  }
+
+  /** The cluster is gone: its final backup outlives it for 15 days in a workflow of its own. */
+  async finishDeletion(): Promise<void> {
+    const finalBackup = this.state.backups.find((b) => b.kind === 'pre-delete' && b.status === 'completed');
+    if (!finalBackup) return;
+    await startChild('backupExpiryWorkflow', {
+      workflowId: `cluster:${this.state.spec.name}:final-backup:${finalBackup.id}`,
+      args: [{ cluster: this.state.spec.name, backup: finalBackup }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  }
+}
+
+/** The message of the failure at the root of a child/activity failure chain. */
+function failureMessage(error: unknown): string {
+  let cause: unknown = error;
+  while ((cause instanceof ChildWorkflowFailure || cause instanceof ActivityFailure) && cause.cause)
+    cause = cause.cause;
+  if (cause instanceof ApplicationFailure || cause instanceof Error) return cause.message;
+  return String(cause);
+}
