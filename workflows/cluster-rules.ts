@@ -43,7 +43,7 @@ export function checkSpec(spec: ClusterSpec): ClusterSpec {
   if (!(ENGINES as readonly string[]).includes(spec.engine)) {
     throw refuse('InvalidRequestError', `engine ${JSON.stringify(spec.engine)} is not one of ${ENGINES.join(', ')}`);
   }
-  if (typeof spec.version !== 'string' || !/^[0-9][0-9a-z.\-]*$/i.test(spec.version)) {
+  if (typeof spec.version !== 'string' || !/^[0-9][0-9a-z.-]*$/i.test(spec.version)) {
     throw refuse(
       'InvalidRequestError',
       `version ${JSON.stringify(spec.version)} is not a version string like "15" or "10.11"`,

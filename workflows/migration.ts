@@ -183,7 +183,7 @@ export async function migrationWorkflow({
 
 function checkSourceInput(source: ExternalSourceInput | undefined): void {
   if (!source || typeof source !== 'object') throw refuse('InvalidRequestError', 'source is required');
-  if (typeof source.host !== 'string' || !/^[A-Za-z0-9.:\-]{1,253}$/.test(source.host)) {
+  if (typeof source.host !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(source.host)) {
     throw refuse('InvalidRequestError', `source.host ${JSON.stringify(source.host)} is not a host name or address`);
   }
   if (!Number.isInteger(source.port) || source.port < 1 || source.port > 65535) {
