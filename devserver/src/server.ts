@@ -12,6 +12,7 @@ import { testServiceHandlers } from './services/test-service';
 import { updateHandlers } from './services/updates';
 import { visibilityHandlers } from './services/visibility';
 import { Scheduler } from './schedules/scheduler';
+import type { ScheduleSnapshot } from './schedules/scheduler-state';
 import { StoreSchedulerHost } from './schedules/store-host';
 import { Journal, type RecoveryReport } from './journal/journal';
 import { Store } from './store';
@@ -34,6 +35,7 @@ export class DevServer {
   readonly clock: Clock;
   readonly store: Store;
   readonly scheduler: Scheduler;
+  private readonly schedulerHost: StoreSchedulerHost;
   private readonly grpc: Server;
   private readonly hooks: ServiceHooks;
   private boundPort = 0;
@@ -58,7 +60,8 @@ export class DevServer {
         namespace.customSearchAttributes.set(attribute, type as SearchAttributeType);
       }
     }
-    this.scheduler = new Scheduler(new StoreSchedulerHost(this.store));
+    this.schedulerHost = new StoreSchedulerHost(this.store);
+    this.scheduler = new Scheduler(this.schedulerHost);
     const defaultNamespace = options.namespaces[0] ?? 'default';
     const hooks: ServiceHooks = { log: (message, fields) => log('error', message, fields) };
     this.hooks = hooks;
@@ -100,11 +103,18 @@ export class DevServer {
   /** Rebuilds the server from the journal; from then on no response is sent before its changes are on disk. */
   private async openJournal(file: string): Promise<void> {
     const log = this.options.log ?? (() => {});
-    const { journal, report } = await Journal.open(file, this.store, (message, fields) =>
+    const { journal, report, pendingSchedules } = await Journal.open(file, this.store, (message, fields) =>
       log('error', message, fields),
     );
     this.journal = journal;
     this.recovery = report;
+    for (const { state } of pendingSchedules) this.scheduler.restore(state as ScheduleSnapshot);
+    journal.attachSchedules({
+      snapshotSchedule: (namespace, id) => this.scheduler.snapshot(namespace, id),
+      allSchedules: () =>
+        this.scheduler.snapshots().map((state) => ({ namespace: state.namespace, id: state.scheduleId, state })),
+    });
+    this.schedulerHost.onScheduleChanged = (namespace, id) => journal.scheduleChanged(namespace, id);
     this.hooks.beforeRespond = () => journal.flush();
     log('info', 'journal recovered', { file, ...report });
   }

@@ -101,4 +101,19 @@ describe('crash-safe journal', () => {
     expect(after.events).toEqual(before.events);
     expect(await client.workflow.getHandle('kept-1').result()).toBe('Hello, journal!');
   });
+
+  it('keeps schedules (and their changes) across a SIGKILL', async () => {
+    const handle = await client.schedule.create({
+      scheduleId: 'journal-schedule',
+      spec: { intervals: [{ every: '1h' }] },
+      action: { type: 'startWorkflow', workflowType: 'greeting', taskQueue, args: ['schedule'] },
+    });
+    await handle.pause('paused before the crash');
+    await server.kill('SIGKILL');
+    server = await startDevserver(port, ['--db-filename', path.join(dir, 'journal.db')]);
+    const described = await client.schedule.getHandle('journal-schedule').describe();
+    expect(described.state.paused).toBe(true);
+    expect(described.state.note).toBe('paused before the crash');
+    expect(described.spec.intervals?.[0]?.every).toBe(3_600_000);
+  });
 });

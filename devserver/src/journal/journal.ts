@@ -24,11 +24,11 @@ type JournalRecord =
   | { t: 'sched'; namespace: string; id: string; state: unknown }
   | { t: 'sched-del'; namespace: string; id: string };
 
-/** What the journal needs from the schedule runtime (kept abstract so either side can evolve). */
+/** What the journal needs from the schedule runtime. */
 export interface ScheduleStateSource {
-  snapshotSchedule(namespace: string, id: string): unknown | undefined;
-  allSchedules(): { namespace: string; id: string }[];
-  restoreSchedules(schedules: { namespace: string; id: string; state: unknown }[]): void;
+  /** The schedule's JSON-safe state, undefined once deleted. */
+  snapshotSchedule(namespace: string, id: string): unknown;
+  allSchedules(): { namespace: string; id: string; state: unknown }[];
 }
 
 export interface RecoveryReport {
