@@ -9,24 +9,39 @@ import type { BackupStore } from '../engines/types';
 
 /** Well under any sensible heartbeat timeout; the SDK throttles what it actually sends. */
 export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** Progress reports heartbeat at once, but not more often than this (copies report per chunk). */
+const PROGRESS_HEARTBEAT_GAP_MS = 1_000;
 
 /**
  * Runs `work` while heartbeating every few seconds with `details()` (progress for callers to show).
+ * `work` calls `progressed()` when `details()` changed: the first change is sent at once (callers
+ * learn the unit and total early), later ones at most every second.
+ *
  * When the activity is cancelled and the work fails (because it was aborted, or for any reason after
  * the cancellation), the cancellation is what the activity reports. Work that finishes despite a
  * cancellation reports its result: the change happened.
  */
 export async function whileHeartbeating<T>(
-  work: (signal: AbortSignal) => Promise<T>,
+  work: (signal: AbortSignal, progressed: () => void) => Promise<T>,
   details: () => unknown = () => undefined,
 ): Promise<T> {
   const context = Context.current();
   const signal = context.cancellationSignal;
-  context.heartbeat(details());
-  const timer = setInterval(() => context.heartbeat(details()), HEARTBEAT_INTERVAL_MS);
+  let lastBeat = 0;
+  let progressSent = false;
+  const beat = () => {
+    lastBeat = Date.now();
+    context.heartbeat(details());
+  };
+  const progressed = () => {
+    if (!progressSent || Date.now() - lastBeat >= PROGRESS_HEARTBEAT_GAP_MS) beat();
+    progressSent = true;
+  };
+  beat();
+  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
   timer.unref();
   try {
-    return await work(signal);
+    return await work(signal, progressed);
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     throw err;

@@ -156,7 +156,11 @@ export function createActivities(deps: ActivityDeps): ClusterActivities {
     async copyFromSource(target, source) {
       let progress: CopyProgress | undefined;
       const report = await whileHeartbeating(
-        () => driverOf(target).copyFrom(source, engineNodeOf(target), (p) => (progress = p)),
+        (_signal, progressed) =>
+          driverOf(target).copyFrom(source, engineNodeOf(target), (p) => {
+            progress = p;
+            progressed();
+          }),
         () => progress,
       );
       return { copied: report.copied, unit: report.unit, durationMs: report.durationMs };
