@@ -5,7 +5,7 @@
 import { Connection } from '@temporalio/client';
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
-import { ensureCompiledDevserver } from './build';
+import { compiledDevserverIsCurrent, ensureCompiledDevserver } from './build';
 import { DevserverProcessError } from './errors';
 import { DEVSERVER_BIN } from './paths';
 import { cpuSecondsOf } from './proc-stat';
@@ -72,8 +72,11 @@ export async function startDevserver(options: {
   dbFilename?: string;
   track: (child: ChildProcess) => void;
   log?: (message: string) => void;
+  /** Rebuild first when the sources are newer than dist/ (default true; tests never build). */
+  rebuild?: boolean;
 }): Promise<StartedDevserver> {
-  const compiled = ensureCompiledDevserver(options.log ?? (() => {}));
+  const compiled =
+    options.rebuild === false ? compiledDevserverIsCurrent() : ensureCompiledDevserver(options.log ?? (() => {}));
   const port = await freePort();
   const args = [
     'server',
@@ -138,8 +141,9 @@ export async function startDevserver(options: {
  */
 export async function measureStartup(
   track: (child: ChildProcess) => void,
+  rebuild = true,
 ): Promise<{ listeningMs: number; firstRpcMs: number; compiled: boolean }> {
-  const server = await startDevserver({ track });
+  const server = await startDevserver({ track, rebuild });
   const listenedAt = performance.now();
   try {
     const connection = await Connection.connect({ address: server.address });

@@ -25,6 +25,7 @@ import {
   label,
   type StartupResult,
   type Storage,
+  sum,
   throughput,
 } from './report';
 import { median, percentile } from './stats';
@@ -39,8 +40,6 @@ const CONFIGURATIONS: { storage: Storage; workers: number }[] = [
 
 const loadAverage = () => os.loadavg()[0];
 const note = (message: string) => console.log(`  (${message})`);
-const sum = (values: (number | undefined)[]) =>
-  values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, b) => a + b!, 0);
 
 async function runConfiguration(
   config: { storage: Storage; workers: number },
@@ -171,7 +170,7 @@ async function bench(options: BenchOptions, cleanup: Cleanup): Promise<void> {
   }
 
   console.log('');
-  console.log(formatResults(results));
+  console.log(formatResults(results, os.cpus().length));
   console.log('');
   console.log(formatComparison(results));
   console.log('');

@@ -43,9 +43,10 @@ export function parseRecoveryLine(stderr: string): RecoveryLine {
 export async function measureRecovery(
   dbFilename: string,
   track: (child: ChildProcess) => void,
+  rebuild = true,
 ): Promise<RecoveryMeasurement> {
   const fileBytes = statSync(dbFilename).size;
-  const server = await startDevserver({ dbFilename, track });
+  const server = await startDevserver({ dbFilename, track, rebuild });
   try {
     // Logged before the port is bound, but the pipe may deliver it after the connection succeeded.
     const deadline = performance.now() + LINE_WAIT_MS;

@@ -38,6 +38,16 @@ export const ANCHORS = [
 
 export const throughput = (r: ConfigResult) => r.completed / (r.wallMs / 1000);
 
+/** The sum, or undefined when any part is unknown. */
+export function sum(values: readonly (number | undefined)[]): number | undefined {
+  let total = 0;
+  for (const value of values) {
+    if (value === undefined) return undefined;
+    total += value;
+  }
+  return total;
+}
+
 const fixed = (value: number | undefined, digits: number) => (value === undefined ? '?' : value.toFixed(digits));
 
 export function label(r: Pick<ConfigResult, 'storage' | 'workers'>): string {
@@ -51,30 +61,43 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-export function formatResults(results: readonly ConfigResult[]): string {
+/** CPU milliseconds per completed workflow. */
+const perWorkflowMs = (cpuS: number | undefined, r: ConfigResult) =>
+  cpuS === undefined ? undefined : (1000 * cpuS) / r.completed;
+
+/**
+ * The table. "ceiling" is the throughput at which the devserver, workers and client together would
+ * use every core: the most this machine could do with no other load (the CPU cost per workflow
+ * measured here, on `cores` cores).
+ */
+export function formatResults(results: readonly ConfigResult[], cores: number): string {
   const rows = results.map((r) => {
-    const wallS = r.wallMs / 1000;
     const target = TARGETS[r.storage];
+    const total = sum([r.devserverCpuS, r.workersCpuS, r.clientCpuS]);
+    const totalMs = perWorkflowMs(total, r);
     return [
       label(r),
       fixed(throughput(r), 0),
       fixed(r.p50Ms, 0),
       fixed(r.p99Ms, 0),
       fixed(r.maxMs, 0),
-      fixed(r.devserverCpuS, 2),
-      r.devserverCpuS === undefined ? '?' : `${Math.round((100 * r.devserverCpuS) / wallS)}%`,
-      r.devserverCpuS === undefined ? '?' : fixed((1000 * r.devserverCpuS) / r.completed, 2),
-      fixed(r.workersCpuS, 2),
-      fixed(r.clientCpuS, 2),
+      r.devserverCpuS === undefined ? '?' : `${Math.round((100 * r.devserverCpuS) / (r.wallMs / 1000))}%`,
+      fixed(perWorkflowMs(r.devserverCpuS, r), 2),
+      fixed(perWorkflowMs(r.workersCpuS, r), 2),
+      fixed(perWorkflowMs(r.clientCpuS, r), 2),
+      fixed(totalMs, 2),
+      totalMs === undefined ? '?' : fixed((cores * 1000) / totalMs, 0),
       fixed(r.loadAverage, 2),
       `≥${target}: ${throughput(r) >= target ? 'met' : 'NOT met'}`,
     ];
   });
-  const header = ['configuration', 'wf/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU s', 'server CPU', 'ms CPU/wf'];
-  header.push('workers CPU s', 'client CPU s', 'load', 'target');
-  const notes = results
-    .filter((r) => !r.compiled)
-    .map((r) => `note: ${label(r)} ran the devserver through tsx (not compiled)`);
+  const header = ['configuration', 'wf/s', 'p50 ms', 'p99 ms', 'max ms', 'server busy'];
+  header.push('CPU ms/wf: server', 'workers', 'client', 'total', 'ceiling wf/s', 'load', 'target');
+  const notes = [
+    'server busy = devserver CPU time / wall time (100% = one core); ceiling = cores × 1000 / total CPU ms per workflow;',
+    'load = one-minute load average when the configuration started (other processes share the cores).',
+    ...results.filter((r) => !r.compiled).map((r) => `note: ${label(r)} ran the devserver through tsx (not compiled)`),
+  ];
   return [table(header, rows), ...notes].join('\n');
 }
 
