@@ -140,6 +140,7 @@ export function createActivities(deps: ActivityDeps): ClusterActivities {
     async deleteBackup(key) {
       await backups.delete(key);
     },
+    // The drivers judge a source against the newest server installed here, so the version is not needed.
     async checkSource(engine, _version, source) {
       const report = await engines(engine).checkSource(source);
       return {
