@@ -62,10 +62,17 @@ describe('createWorker', () => {
 
   const nextTaskQueue = () => `activities-worker-${process.pid}-${++taskQueueCount}`;
 
-  it('needs exactly one of workflowsPath and workflowBundle', async () => {
-    const base = { connection: env.nativeConnection, taskQueue: 'x', activities: createActivities(depsFor({})) };
-    await expect(createWorker(base)).rejects.toThrow(/exactly one of workflowsPath and workflowBundle/);
-    await expect(createWorker({ ...base, workflowsPath: PROBES, workflowBundle: bundle })).rejects.toThrow(TypeError);
+  it("builds the product's workflows by default, and refuses a path and a bundle together", async () => {
+    const base = {
+      connection: env.nativeConnection,
+      namespace: env.namespace,
+      activities: createActivities(depsFor({})),
+    };
+    const product = await createWorker({ ...base, taskQueue: nextTaskQueue() });
+    await product.runUntil(Promise.resolve());
+    await expect(
+      createWorker({ ...base, taskQueue: 'x', workflowsPath: PROBES, workflowBundle: bundle }),
+    ).rejects.toThrow(/workflowsPath or workflowBundle, not both/);
   });
 
   it('delivers a final failure once, by type, and retries a passing one until it succeeds', async () => {

@@ -8,6 +8,7 @@
  */
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import type { DataConverter } from '@temporalio/common';
+import path from 'node:path';
 import { WORKER_DEFAULTS } from './config';
 import type { ClusterActivities } from './contract';
 
@@ -16,7 +17,7 @@ export interface CreateWorkerOptions {
   namespace?: string;
   taskQueue: string;
   activities: ClusterActivities;
-  /** Module exporting the workflows (`workflows/index.ts`); or give a prebuilt `workflowBundle`. */
+  /** Module exporting the workflows; default the product's (`workflows/`). Or give a prebuilt `workflowBundle`. */
   workflowsPath?: string;
   workflowBundle?: WorkflowBundleOption;
   /** Must match the client's (e.g. the codec that encrypts credentials in payloads). */
@@ -27,9 +28,12 @@ export interface CreateWorkerOptions {
   shutdownForceMs?: number;
 }
 
+/** The product's workflows (sources under tsx, compiled JavaScript under dist/); the bundler finds the index. */
+export const DEFAULT_WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
+
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  if ((options.workflowsPath === undefined) === (options.workflowBundle === undefined)) {
-    throw new TypeError('createWorker needs exactly one of workflowsPath and workflowBundle');
+  if (options.workflowsPath !== undefined && options.workflowBundle !== undefined) {
+    throw new TypeError('createWorker takes workflowsPath or workflowBundle, not both');
   }
   const shutdownGraceMs = options.shutdownGraceMs ?? WORKER_DEFAULTS.shutdownGraceMs;
   return Worker.create({
@@ -37,9 +41,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue,
     activities: options.activities,
-    ...(options.workflowsPath !== undefined
-      ? { workflowsPath: options.workflowsPath }
-      : { workflowBundle: options.workflowBundle }),
+    ...(options.workflowBundle !== undefined
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: options.workflowsPath ?? DEFAULT_WORKFLOWS_PATH }),
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     maxCachedWorkflows: options.maxCachedWorkflows ?? WORKER_DEFAULTS.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? WORKER_DEFAULTS.maxConcurrentActivities,
