@@ -14,7 +14,7 @@ import { measureStartup, startDevserver } from './devserver';
 import { BenchUsageError } from './errors';
 import { runLoad } from './load';
 import { type BenchOptions, parseOptions } from './options';
-import { ownCpuSeconds } from './proc-stat';
+import { machineBusySeconds, ownCpuSeconds } from './proc-stat';
 import { measureRecovery, type RecoveryMeasurement } from './recovery';
 import {
   type ConfigResult,
@@ -39,6 +39,8 @@ const CONFIGURATIONS: { storage: Storage; workers: number }[] = [
 ];
 
 const loadAverage = () => os.loadavg()[0];
+const difference = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : a - b;
 const note = (message: string) => console.log(`  (${message})`);
 
 async function runConfiguration(
@@ -49,7 +51,6 @@ async function runConfiguration(
   const { cleanup, workDir, workflowCodePath } = context;
   const name = `${config.storage}-${config.workers}w`;
   const journal = config.storage === 'journal' ? path.join(workDir, `${name}.journal`) : undefined;
-  const loadAtStart = loadAverage();
   const server = await startDevserver({ dbFilename: journal, track: cleanup.track, log: note });
   const workers: WorkerProcess[] = [];
   let connection: Connection | undefined;
@@ -69,17 +70,18 @@ async function runConfiguration(
       Promise.race([runLoad(client, { taskQueue, idPrefix, count, concurrency: options.concurrency }), ...failures]);
 
     if (options.warmup > 0) await load(`${name}-warmup`, options.warmup);
-    const cpuBefore = {
+    const cpuNow = () => ({
       server: server.cpuSeconds(),
       workers: sum(workers.map((w) => w.cpuSeconds())),
       client: ownCpuSeconds(),
-    };
+      machine: machineBusySeconds(),
+    });
+    const before = cpuNow();
     const measured = await load(`${name}-measured`, options.workflows);
-    const serverCpu = server.cpuSeconds();
-    const workersCpu = sum(workers.map((w) => w.cpuSeconds()));
-    const clientCpu = ownCpuSeconds();
-    const delta = (after: number | undefined, before: number | undefined) =>
-      after === undefined || before === undefined ? undefined : after - before;
+    const after = cpuNow();
+    const used = (key: keyof typeof before) => difference(after[key], before[key]);
+    const ours = sum([used('server'), used('workers'), used('client')]);
+    const others = difference(used('machine'), ours);
     return {
       journal,
       result: {
@@ -89,11 +91,12 @@ async function runConfiguration(
         p50Ms: percentile(measured.latenciesMs, 0.5),
         p99Ms: percentile(measured.latenciesMs, 0.99),
         maxMs: percentile(measured.latenciesMs, 1),
-        devserverCpuS: delta(serverCpu, cpuBefore.server),
-        workersCpuS: delta(workersCpu, cpuBefore.workers),
-        clientCpuS: clientCpu - cpuBefore.client,
+        devserverCpuS: used('server'),
+        workersCpuS: used('workers'),
+        clientCpuS: used('client')!,
+        // Rounding of the /proc figures can make a nearly idle machine's share slightly negative.
+        othersCpuS: others === undefined ? undefined : Math.max(0, others),
         compiled: server.compiled,
-        loadAverage: loadAtStart,
       },
     };
   } finally {
@@ -135,7 +138,7 @@ async function bench(options: BenchOptions, cleanup: Cleanup): Promise<void> {
   const results: ConfigResult[] = [];
   let lastJournal: string | undefined;
   for (const config of CONFIGURATIONS) {
-    console.log(`running ${label(config)}`);
+    console.log(`running ${label(config)} (load average ${loadAverage().toFixed(2)})`);
     const { result, journal } = await runConfiguration(config, options, { cleanup, workDir, workflowCodePath });
     console.log(`  ${throughput(result).toFixed(0)} workflows/s`);
     results.push(result);

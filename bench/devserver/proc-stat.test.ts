@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cpuSecondsOf, parseCpuSeconds } from './proc-stat';
+import { cpuSecondsOf, parseCpuSeconds, parseMachineBusySeconds } from './proc-stat';
 
 describe('parseCpuSeconds', () => {
   it('adds utime and stime (fields 14 and 15) in clock ticks', () => {
@@ -14,6 +14,17 @@ describe('parseCpuSeconds', () => {
 
   it('rejects text that is not a stat line', () => {
     expect(() => parseCpuSeconds('garbage', 100)).toThrow(/unexpected \/proc stat format/);
+  });
+});
+
+describe('parseMachineBusySeconds', () => {
+  it('adds every busy column of the all-cores line and leaves idle and iowait out', () => {
+    const stat = 'cpu  100 20 30 5000 70 1 2 3 0 0\ncpu0 50 10 15 2500 35 1 1 2 0 0\nintr 1 2 3\n';
+    expect(parseMachineBusySeconds(stat, 100)).toBe(1.56);
+  });
+
+  it('rejects text without a cpu line', () => {
+    expect(() => parseMachineBusySeconds('intr 1 2 3\n', 100)).toThrow(/unexpected \/proc\/stat format/);
   });
 });
 

@@ -40,6 +40,30 @@ export function cpuSecondsOf(pid: number | undefined): number | undefined {
   }
 }
 
+/**
+ * CPU seconds the whole machine has been busy (all cores: user, nice, system, irq, softirq, steal)
+ * from the text of /proc/stat. Minus the benchmark's own processes, it is what others used meanwhile.
+ */
+export function parseMachineBusySeconds(procStatText: string, ticks: number): number {
+  const line = procStatText.split('\n').find((l) => l.startsWith('cpu '));
+  const fields = line?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  if (fields.length < 8 || fields.some((f) => !Number.isFinite(f))) {
+    throw new Error(`unexpected /proc/stat format: ${JSON.stringify(line ?? procStatText.slice(0, 200))}`);
+  }
+  const [user, nice, system, , , irq, softirq, steal] = fields;
+  return (user + nice + system + irq + softirq + steal) / ticks;
+}
+
+/** CPU seconds the machine has been busy so far, or undefined when /proc cannot tell. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    ticksPerSecond ??= clockTicksPerSecond();
+    return parseMachineBusySeconds(readFileSync('/proc/stat', 'utf8'), ticksPerSecond);
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds used so far by this process (the benchmark's client). */
 export function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();

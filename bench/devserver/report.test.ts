@@ -13,7 +13,7 @@ const result = (overrides: Partial<ConfigResult>): ConfigResult => ({
   workersCpuS: 10,
   clientCpuS: 2,
   compiled: true,
-  loadAverage: 0.5,
+  othersCpuS: 2.5,
   ...overrides,
 });
 
