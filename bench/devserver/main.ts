@@ -204,12 +204,16 @@ function main(): void {
       process.exit(130);
     });
   }
-  bench(options, cleanup)
-    .catch((err: unknown) => {
+  bench(options, cleanup).then(
+    () => cleanup.release(),
+    (err: unknown) => {
       console.error(`\ndevserver benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      process.exitCode = 1;
-    })
-    .finally(() => cleanup.release());
+      cleanup.release();
+      // Exit now: after a failed run the SDK client may still have retry timers pending on its
+      // closed channel, which would otherwise throw once they fire.
+      process.exit(1);
+    },
+  );
 }
 
 main();
