@@ -43,6 +43,7 @@ export async function createWorkflowHarness(): Promise<WorkflowHarness> {
       path.join(PROJECT_ROOT, 'engines'),
     ]),
     activities: infra.activities(),
+    ...(process.env.WF_DEBUG ? { debugMode: true } : {}),
   });
   const running = worker.run();
   return {
@@ -107,4 +108,16 @@ export async function waitForState(
     await h.env.sleep(1000);
   }
   throw new Error(`cluster ${cluster} never reached the expected state`);
+}
+
+/** Ends a test's cluster: its schedules stop firing and its entity is terminated, so later skipped time stays cheap. */
+export async function retireCluster(h: WorkflowHarness, cluster: string): Promise<void> {
+  for await (const schedule of h.env.client.schedule.list()) {
+    if (schedule.scheduleId.startsWith(`backup:${cluster}:`))
+      await h.env.client.schedule.getHandle(schedule.scheduleId).delete();
+  }
+  await h.env.client.workflow
+    .getHandle(clusterWorkflowId(cluster))
+    .terminate('test finished')
+    .catch(() => undefined);
 }

@@ -9,6 +9,7 @@ import {
   ChildWorkflowFailure,
   type ChildWorkflowHandle,
   getExternalWorkflowHandle,
+  log,
   ParentClosePolicy,
   startChild,
   upsertSearchAttributes,
@@ -281,6 +282,11 @@ export class ClusterOperations {
     this.background.add(tracked);
   }
 
+  /** No follow-up work is running. */
+  isQuiet(): boolean {
+    return this.background.size === 0;
+  }
+
   /** Resolves once no follow-up work is running (before continue-as-new or the end of the run). */
   async settled(): Promise<void> {
     while (this.background.size > 0) await Promise.allSettled([...this.background]);
@@ -327,27 +333,44 @@ export class ClusterOperations {
   private async afterOperation(ref: OperationRef, outcome: 'succeeded' | 'failed', detail: string): Promise<void> {
     const entries = this.pendingAudit.splice(0);
     const { webhookUrl, emails } = this.state.settings.notifications;
-    await Promise.all([
-      acts.recordAudit(this.state.spec.name, entries),
-      acts.notify({
-        cluster: this.state.spec.name,
-        operation: ref.type,
-        operationId: ref.id,
-        outcome,
-        detail,
-        at: new Date().toISOString(),
-        webhookUrl,
-        emails,
-      }),
-    ]);
+    await this.bestEffort('record audit entries', () => acts.recordAudit(this.state.spec.name, entries));
+    const wanted = webhookUrl !== undefined || (emails?.length ?? 0) > 0;
+    if (wanted) {
+      await this.bestEffort('notify', () =>
+        acts.notify({
+          cluster: this.state.spec.name,
+          operation: ref.type,
+          operationId: ref.id,
+          outcome,
+          detail,
+          at: new Date().toISOString(),
+          webhookUrl,
+          emails,
+        }),
+      );
+    }
     if (outcome !== 'succeeded') return;
     if (ref.type === 'deploy') {
-      for (const schedule of this.state.schedules)
-        await scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule));
+      for (const schedule of this.state.schedules) {
+        await this.bestEffort(`create schedule ${schedule.id}`, () =>
+          scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule)),
+        );
+      }
     }
-    if (['deploy', 'add-node', 'remove-node', 'promote', 'restore', 'resync'].includes(ref.type))
-      await this.restartMonitor();
+    if (['deploy', 'add-node', 'remove-node', 'promote', 'restore', 'resync'].includes(ref.type)) {
+      await this.bestEffort('restart the failover monitor', () => this.restartMonitor());
+    }
     if (ref.type === 'delete') await this.stopMonitor();
+  }
+
+  /** Follow-up work that must not fail the cluster: a failure is audited and logged instead. */
+  private async bestEffort(what: string, work: () => Promise<unknown>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.audit('system', what, this.state.spec.name, 'failed', failureMessage(err));
+      log.warn(`${what} failed`, { cluster: this.state.spec.name, error: failureMessage(err) });
+    }
   }
 
   // ---- backups ----
@@ -413,9 +436,15 @@ export class ClusterOperations {
     for (const backup of this.state.backups.filter(
       (b) => b.expiresAt && Date.parse(b.expiresAt) <= now && !this.inUse(b.id),
     )) {
-      if (backup.status === 'completed') await acts.deleteBackup(backup.key);
-      this.removeBackups([backup.id]);
-      this.audit('retention', 'expire-backup', backup.id, 'succeeded', `expired at ${backup.expiresAt}`);
+      try {
+        if (backup.status === 'completed') await acts.deleteBackup(backup.key);
+        this.removeBackups([backup.id]);
+        this.audit('retention', 'expire-backup', backup.id, 'succeeded', `expired at ${backup.expiresAt}`);
+      } catch (err) {
+        // Try again in an hour rather than failing the cluster over a file that would not go away.
+        backup.expiresAt = new Date(now + 3600 * 1000).toISOString();
+        this.audit('retention', 'expire-backup', backup.id, 'failed', failureMessage(err));
+      }
     }
   }
 

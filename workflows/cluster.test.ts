@@ -47,7 +47,10 @@ async function refusal(promise: Promise<unknown>): Promise<{ type?: string; mess
 
 describe('deploy', () => {
   it('deploys a primary with replicas seeded from a backup, allowlist and endpoint in place', async () => {
-    const state = await createCluster(h, spec('orders'), { allowlist: ['203.0.113.7/24'] });
+    const state = await createCluster(h, spec('orders'), {
+      allowlist: ['203.0.113.7/24'],
+      settings: { notifications: { webhookUrl: 'http://127.0.0.1:9/hooks/orders' } },
+    });
     expect(state.status).toBe('running');
     expect(state.nodes.map((n) => [n.name, n.role, n.status])).toEqual([
       ['orders1', 'primary', 'running'],

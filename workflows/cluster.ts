@@ -187,25 +187,24 @@ export async function clusterWorkflow(input: ClusterInput): Promise<ClusterView>
     ops.resumeMonitor();
   }
 
+  // Each wake-up makes progress (or the loop would spin without yielding to the server).
+  const deleted = () => state.status === 'deleted' && !state.operation;
+  const mayContinueAsNew = () =>
+    ops.wantsContinueAsNew(CONTINUE_AS_NEW_EVENTS) && !state.operation && allHandlersFinished() && ops.isQuiet();
   for (;;) {
     const expiry = ops.nextBackupExpiry();
-    const wake = () =>
-      state.status === 'deleted' || ops.wantsContinueAsNew(CONTINUE_AS_NEW_EVENTS) || ops.expiredBackupsDue();
+    const wake = () => deleted() || mayContinueAsNew() || ops.expiredBackupsDue();
     if (expiry === undefined) await condition(wake);
     else await condition(wake, Math.max(1, expiry - Date.now()));
+    if (deleted()) break;
     if (ops.expiredBackupsDue()) await ops.deleteExpiredBackups();
-    if (state.status === 'deleted' && !state.operation) break;
-    if (ops.wantsContinueAsNew(CONTINUE_AS_NEW_EVENTS) && !state.operation) {
-      await condition(allHandlersFinished);
-      await ops.settled();
-      if (!state.operation) {
-        await ops.stopMonitor();
-        await continueAsNew<typeof clusterWorkflow>({
-          ...input,
-          restoreFrom: undefined,
-          carried: { state, credentials },
-        });
-      }
+    if (mayContinueAsNew()) {
+      await ops.stopMonitor();
+      await continueAsNew<typeof clusterWorkflow>({
+        ...input,
+        restoreFrom: undefined,
+        carried: { state, credentials },
+      });
     }
   }
   await ops.finishDeletion();
