@@ -5,6 +5,8 @@
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FakeInfra } from './fake-activities';
 import { createTimeSkippingEnv, PROJECT_ROOT, workflowBundle } from './temporal-env';
@@ -51,6 +53,7 @@ export async function createWorkflowHarness(): Promise<WorkflowHarness> {
     infra,
     worker,
     async teardown() {
+      if (process.env.RECORD_HISTORIES) await recordHistories(env);
       worker.shutdown();
       await running;
       await env.teardown();
@@ -120,4 +123,27 @@ export async function retireCluster(h: WorkflowHarness, cluster: string): Promis
     .getHandle(clusterWorkflowId(cluster))
     .terminate('test finished')
     .catch(() => undefined);
+}
+
+export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'histories');
+const HISTORIES_PER_TYPE = 2;
+
+/**
+ * With RECORD_HISTORIES=1, saves up to two closed runs of every workflow type the tests ran to
+ * `test/histories/`, where the replay test keeps checking them against the current code.
+ */
+async function recordHistories(env: TestWorkflowEnvironment): Promise<void> {
+  mkdirSync(HISTORIES_DIR, { recursive: true });
+  const saved = new Map<string, number>(readdirSync(HISTORIES_DIR).map((file) => [file.replace(/-\d+\.json$/, ''), 0]));
+  for (const file of readdirSync(HISTORIES_DIR)) {
+    const type = file.replace(/-\d+\.json$/, '');
+    saved.set(type, (saved.get(type) ?? 0) + 1);
+  }
+  for await (const execution of env.client.workflow.list({ query: "ExecutionStatus != 'Running'" })) {
+    const count = saved.get(execution.type) ?? 0;
+    if (count >= HISTORIES_PER_TYPE) continue;
+    const history = await env.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+    writeFileSync(path.join(HISTORIES_DIR, `${execution.type}-${count + 1}.json`), historyToJSON(history));
+    saved.set(execution.type, count + 1);
+  }
 }

@@ -239,3 +239,21 @@ describe('operations', () => {
     expect(h.infra.backups.has(finalBackup.key)).toBe(false);
   });
 });
+
+describe('restore into a new cluster', () => {
+  it('creates a new cluster from a backup of another, leaving the source untouched', async () => {
+    await createCluster(h, spec('source', { mode: 'single', replicas: 0 }));
+    h.infra.write('source1', 'original-row');
+    await entity('source').executeUpdate(backupUpdate, { args: [{ actor: 'test', label: 'to copy' }] });
+    const source = await idle('source');
+    const backup = source.backups.find((b) => b.label === 'to copy')!;
+    h.infra.write('source1', 'later-row');
+
+    const copy = await createCluster(h, spec('copy', { replicas: 1 }), { restoreFrom: { cluster: 'source', backup } });
+    expect(copy.status).toBe('running');
+    expect(h.infra.node('copy1').data).toEqual(['original-row']);
+    expect(h.infra.node('copy2').data).toEqual(['original-row']);
+    expect(h.infra.node('source1').data).toEqual(['original-row', 'later-row']);
+    expect(h.infra.backups.has(backup.key)).toBe(true);
+  });
+});
