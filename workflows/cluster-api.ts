@@ -38,6 +38,11 @@ export type SettingsPatch = Partial<Omit<ClusterSettings, 'notifications'>> & { 
 
 export const stateQuery = defineQuery<ClusterView>('state');
 export const operationQuery = defineQuery<OperationRef | null>('operation');
+/**
+ * The cluster's generated credentials. Only for the cluster's owners: the API serves the admin
+ * user's to admin tokens (`GET /v1/clusters/:name/credentials`); the state query never carries them.
+ */
+export const credentialsQuery = defineQuery<Credentials>('credentials');
 
 export const addNodeUpdate = defineUpdate<OperationRef, [Actor & { plan?: NodePlan }]>('addNode');
 export const removeNodeUpdate = defineUpdate<

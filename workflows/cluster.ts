@@ -16,6 +16,7 @@ import {
   type ClusterInput,
   addNodeUpdate,
   backupUpdate,
+  credentialsQuery,
   createScheduleUpdate,
   deleteBackupUpdate,
   deleteClusterUpdate,
@@ -49,6 +50,7 @@ export async function clusterWorkflow(input: ClusterInput): Promise<ClusterView>
 
   setHandler(stateQuery, () => view(state));
   setHandler(operationQuery, () => state.operation ?? null);
+  setHandler(credentialsQuery, () => credentials);
 
   setHandler(addNodeUpdate, ({ actor, plan }) => ops.addNode(actor, plan ?? state.spec.plan), {
     validator: ({ plan }) => {
