@@ -1,0 +1,119 @@
+/**
+ * Everything the API asks of Temporal, in one place: start a cluster entity, query it, send it
+ * Updates, list clusters through visibility, ask operation and migration workflows. Every call
+ * runs under a deadline, so a missing worker turns into a 504 instead of a hanging request.
+ */
+import { Client, WorkflowClient, type WorkflowHandle } from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
+import { clusterWorkflowId, stateQuery, type ClusterInput } from '../workflows/cluster-api';
+import type { ClusterView, OperationRef } from '../workflows/types';
+
+export const CLUSTER_WORKFLOW_TYPE = 'clusterWorkflow';
+const ClusterNameKey = defineSearchAttributeKey('ClusterName', SearchAttributeType.KEYWORD);
+const ClusterEngineKey = defineSearchAttributeKey('ClusterEngine', SearchAttributeType.KEYWORD);
+const ClusterOperationKey = defineSearchAttributeKey('ClusterOperation', SearchAttributeType.KEYWORD);
+
+export interface ClusterSummary {
+  name: string;
+  engine?: string;
+  operation?: string;
+  startedAt: string;
+}
+
+export class ClusterGateway {
+  /** Refuses queries to closed workflows: a deleted cluster is a 404, not its last state. */
+  private readonly openOnly: WorkflowClient;
+
+  constructor(
+    readonly client: Client,
+    private readonly taskQueue: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.openOnly = new WorkflowClient({
+      connection: client.connection,
+      namespace: client.options.namespace,
+      dataConverter: client.options.dataConverter,
+      interceptors: client.options.interceptors?.workflow,
+      queryRejectCondition: 'NOT_OPEN',
+    });
+  }
+
+  /** Runs `work` with a deadline on every Temporal call it makes. */
+  bounded<T>(work: () => Promise<T>, timeoutMs = this.timeoutMs): Promise<T> {
+    return this.client.withDeadline(Date.now() + timeoutMs, work);
+  }
+
+  entity(name: string): WorkflowHandle {
+    return this.openOnly.getHandle(clusterWorkflowId(name));
+  }
+
+  /** The state of a live cluster (404 when it does not exist or was deleted). */
+  state(name: string): Promise<ClusterView> {
+    return this.bounded(() => this.entity(name).query(stateQuery));
+  }
+
+  /** The last state of a cluster, deleted or not (a closed workflow answers from its history). */
+  lastState(name: string): Promise<ClusterView> {
+    return this.bounded(() => this.client.workflow.getHandle(clusterWorkflowId(name)).query(stateQuery));
+  }
+
+  update<Ret, Arg>(name: string, update: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {
+    return this.bounded(() => this.entity(name).executeUpdate(update, { args: [arg] }));
+  }
+
+  /** Starts a cluster entity; its first operation is `cluster:<name>:deploy:1`. */
+  async create(input: ClusterInput): Promise<OperationRef> {
+    const { name, engine } = input.spec;
+    await this.bounded(() =>
+      this.client.workflow.start(CLUSTER_WORKFLOW_TYPE, {
+        taskQueue: this.taskQueue,
+        workflowId: clusterWorkflowId(name),
+        args: [input],
+        // Unique among live clusters; a deleted cluster's name may be used again.
+        workflowIdConflictPolicy: 'FAIL',
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // Set at start too, so the cluster is listed before its first workflow task runs.
+        typedSearchAttributes: [
+          { key: ClusterNameKey, value: name },
+          { key: ClusterEngineKey, value: engine },
+        ],
+      }),
+    );
+    return {
+      type: 'deploy',
+      id: `${clusterWorkflowId(name)}:deploy:1`,
+      startedAt: new Date().toISOString(),
+      actor: input.actor,
+    };
+  }
+
+  /** Live clusters through visibility, newest first. */
+  list(filter: { engine?: string; limit: number }): Promise<ClusterSummary[]> {
+    const conditions = [`WorkflowType = '${CLUSTER_WORKFLOW_TYPE}'`, `ExecutionStatus = 'Running'`];
+    // `engine` is one of a closed set of names (validated), so it is safe inside the quotes.
+    if (filter.engine) conditions.push(`ClusterEngine = '${filter.engine}'`);
+    return this.bounded(async () => {
+      const found: ClusterSummary[] = [];
+      for await (const execution of this.client.workflow.list({ query: conditions.join(' AND ') })) {
+        const attributes = execution.typedSearchAttributes;
+        found.push({
+          name: attributes.get(ClusterNameKey) ?? execution.workflowId.replace(/^cluster:/, ''),
+          engine: attributes.get(ClusterEngineKey),
+          operation: attributes.get(ClusterOperationKey),
+          startedAt: execution.startTime.toISOString(),
+        });
+        if (found.length >= filter.limit) break;
+      }
+      return found;
+    });
+  }
+
+  /** Any workflow by id (operations, migrations); queries may reach closed ones. */
+  workflow(workflowId: string): WorkflowHandle {
+    return this.client.workflow.getHandle(workflowId);
+  }
+
+  systemInfo() {
+    return this.bounded(() => this.client.workflowService.getSystemInfo({}), Math.min(this.timeoutMs, 5_000));
+  }
+}
