@@ -129,4 +129,3 @@ export interface ClusterActivities {
   recordAudit(cluster: string, entries: AuditEntry[]): Promise<void>;
 }
 
-export type { Credentials };

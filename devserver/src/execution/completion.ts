@@ -4,7 +4,16 @@
  * The follow-up run's id is written into the close event, as on the real server.
  */
 import { cronBackoffMs } from '../schedules/cron';
-import { EventType, enums, type Failure, type Header, type Memo, type Payloads, type SearchAttributes } from '../proto';
+import {
+  EventType,
+  enums,
+  type Failure,
+  type Header,
+  type Memo,
+  type Payloads,
+  type SearchAttributes,
+  durationFromMs,
+} from '../proto';
 import type { Execution } from './execution';
 import { isRetryableFailure, nextBackoff } from './retry';
 import { Status } from './types';
@@ -166,10 +175,10 @@ export function continueAsNew(
       workflowType: { name: next.workflowType },
       taskQueue: { name: next.taskQueue, kind: 1 },
       input: next.input,
-      workflowRunTimeout: next.runTimeoutMs ? { seconds: Math.floor(next.runTimeoutMs / 1000) } : undefined,
-      workflowTaskTimeout: { seconds: Math.floor((next.workflowTaskTimeoutMs ?? 10_000) / 1000) },
+      workflowRunTimeout: next.runTimeoutMs ? durationFromMs(next.runTimeoutMs) : undefined,
+      workflowTaskTimeout: durationFromMs(next.workflowTaskTimeoutMs ?? 10_000),
       workflowTaskCompletedEventId,
-      backoffStartInterval: next.backoffMs ? { seconds: Math.floor(next.backoffMs / 1000) } : undefined,
+      backoffStartInterval: next.backoffMs ? durationFromMs(next.backoffMs) : undefined,
       initiator: next.initiator,
       failure: next.continuedFailure,
       lastCompletionResult: next.lastCompletionResult,
