@@ -17,6 +17,7 @@ import { createNodeFiles, nodePaths, readState, removeDataFiles, saveState } fro
 import { formatPosition } from './position';
 import { openRdbSnapshot } from './rdb-stream';
 import { startNode, stopNode } from './lifecycle';
+import { giveToServer } from './os-user';
 
 /** Engines whose backups are RDB snapshots this driver can load. */
 const RDB_ENGINES: EngineName[] = ['redis', 'keydb', 'valkey'];
@@ -95,6 +96,8 @@ export async function restoreNode(
   await startNode(ctx, node);
   await enableAppendOnly(node);
   await saveState(node, ctx.info.flavour, { role: 'primary', fenced: false, appendonly: true });
+  // Written while the server runs: its next start (resume, supervisor restart) reads it as its own user.
+  await giveToServer(ctx.serverUser(), node.dataDir);
   ctx.lagClock.forget(`${node.host}:${node.port}`);
   ctx.log('node restored', { node: node.name, key: artifact.key, position: artifact.position, was: state.role });
 }

@@ -15,6 +15,7 @@ import { parseInfo, replicationFacts, type ReplicationFacts } from './info';
 import { hasReached, parsePosition, positionOf } from './position';
 import { nodePaths, readState, saveState } from './node-files';
 import { startNode, stopNode } from './lifecycle';
+import { giveToServer } from './os-user';
 
 const POSITION_POLL_MS = 50;
 
@@ -31,7 +32,11 @@ function sameState(a: NodeState, b: NodeState): boolean {
 }
 
 async function record(ctx: DriverContext, node: EngineNode, state: NodeState): Promise<void> {
-  if (!sameState(await currentState(node), state)) await saveState(node, ctx.info.flavour, state);
+  if (sameState(await currentState(node), state)) return;
+  await saveState(node, ctx.info.flavour, state);
+  // The running server never reads these files, but its next start does (a resume, or the supervisor
+  // restarting it after a crash), as the server's user, without going through startNode.
+  await giveToServer(ctx.serverUser(), node.dataDir);
 }
 
 export async function configureAsPrimary(ctx: DriverContext, node: EngineNode): Promise<void> {
