@@ -1,6 +1,7 @@
 /** The read calls the Temporal Web UI makes, on the dev-server form (real namespaces, real time). */
 import { NamespaceNotFoundError } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import Long from 'long';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHarness, type Harness } from './fixtures/env';
 import * as workflows from './fixtures/workflows';
@@ -22,7 +23,7 @@ describe('namespaces', () => {
     await service().registerNamespace({
       namespace: 'team-a',
       description: 'team A',
-      workflowExecutionRetentionPeriod: { seconds: 3 * 86400 },
+      workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(3 * 86400) },
     });
     const described = await service().describeNamespace({ namespace: 'team-a' });
     expect(described.namespaceInfo).toMatchObject({ name: 'team-a', description: 'team A' });
