@@ -89,7 +89,9 @@ const openApiInfo = { title: 'dbcluster-orchestrator API', version: API_VERSION 
 
 /** A request that carries a body must say it is JSON. */
 function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
-  if (req.is(['application/json', 'application/*+json']) === false) throw new UnsupportedMediaTypeError();
+  // An empty body (Content-Length: 0, as clients send for a bare POST) needs no type.
+  const empty = req.headers['content-length'] === '0' && req.headers['transfer-encoding'] === undefined;
+  if (!empty && req.is(['application/json', 'application/*+json']) === false) throw new UnsupportedMediaTypeError();
   next();
 }
 

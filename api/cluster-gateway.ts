@@ -4,11 +4,13 @@
  * runs under a deadline, so a missing worker turns into a 504 instead of a hanging request.
  */
 import { Client, WorkflowClient, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
 import { clusterWorkflowId, stateQuery, type ClusterInput } from '../workflows/cluster-api';
 import type { ClusterView, OperationRef } from '../workflows/types';
 
 export const CLUSTER_WORKFLOW_TYPE = 'clusterWorkflow';
+const FIRST_CHILD_WAIT_MS = 10_000;
 const ClusterNameKey = defineSearchAttributeKey('ClusterName', SearchAttributeType.KEYWORD);
 const ClusterEngineKey = defineSearchAttributeKey('ClusterEngine', SearchAttributeType.KEYWORD);
 const ClusterOperationKey = defineSearchAttributeKey('ClusterOperation', SearchAttributeType.KEYWORD);
@@ -79,12 +81,46 @@ export class ClusterGateway {
         ],
       }),
     );
+    await this.firstChildStarted(clusterWorkflowId(name));
     return {
       type: 'deploy',
       id: `${clusterWorkflowId(name)}:deploy:1`,
       startedAt: new Date().toISOString(),
       actor: input.actor,
     };
+  }
+
+  /**
+   * Waits (long-polling the entity's history, at most a few seconds) until the entity has started its
+   * deploy child, so that the operation URL of the 202 answer can be polled at once. If it takes
+   * longer, the answer goes out anyway: the deploy still starts, only later.
+   */
+  private async firstChildStarted(workflowId: string): Promise<void> {
+    const { EventType } = temporal.api.enums.v1;
+    const settled = new Set([
+      EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED,
+      EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_FAILED,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+      EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+    ]);
+    let nextPageToken: Uint8Array | undefined;
+    await this.bounded(
+      async () => {
+        for (;;) {
+          const page = await this.client.workflowService.getWorkflowExecutionHistory({
+            namespace: this.client.options.namespace,
+            execution: { workflowId },
+            waitNewEvent: true,
+            nextPageToken,
+          });
+          if (page.history?.events?.some((e) => e.eventType != null && settled.has(e.eventType))) return;
+          if (!page.nextPageToken?.length) return;
+          nextPageToken = page.nextPageToken;
+        }
+      },
+      Math.min(this.timeoutMs, FIRST_CHILD_WAIT_MS),
+    ).catch(() => undefined);
   }
 
   /** Live clusters through visibility, newest first. */
@@ -95,11 +131,14 @@ export class ClusterGateway {
     return this.bounded(async () => {
       const found: ClusterSummary[] = [];
       for await (const execution of this.client.workflow.list({ query: conditions.join(' AND ') })) {
-        const attributes = execution.typedSearchAttributes;
+        const keyword = (key: typeof ClusterNameKey) =>
+          execution.typedSearchAttributes.get(key) ??
+          // Values upserted without type metadata (the devserver returns them as sent) only decode untyped.
+          (execution.searchAttributes[key.name]?.[0] as string | undefined);
         found.push({
-          name: attributes.get(ClusterNameKey) ?? execution.workflowId.replace(/^cluster:/, ''),
-          engine: attributes.get(ClusterEngineKey),
-          operation: attributes.get(ClusterOperationKey),
+          name: keyword(ClusterNameKey) ?? execution.workflowId.replace(/^cluster:/, ''),
+          engine: keyword(ClusterEngineKey),
+          operation: keyword(ClusterOperationKey),
           startedAt: execution.startTime.toISOString(),
         });
         if (found.length >= filter.limit) break;
