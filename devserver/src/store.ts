@@ -8,7 +8,6 @@ import { invalidArgument, workflowAlreadyStarted, workflowNotFound } from './err
 import { Execution, type RunSnapshot } from './execution/execution';
 import type { ChildInfo } from './execution/children';
 import type { Continuation } from './execution/completion';
-import { retryPolicyProblem, withDefaults } from './execution/retry';
 import {
   type ExecutionHost,
   type ExecutionKey,
@@ -20,17 +19,14 @@ import {
 } from './execution/types';
 import { Matching } from './matching';
 import { Namespaces } from './namespaces';
-import { type HistoryEvent, type Plain, type SearchAttributes, enums, msFromDuration } from './proto';
-import { cronBackoffMs, validateCronSchedule } from './schedules/cron';
+import { type HistoryEvent, type Plain, type SearchAttributes, enums } from './proto';
 import { searchAttributesProblem } from './search-attributes';
+import { runConfigFrom } from './start-request';
 
 type StartRequest = Plain<temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest>;
 
 const ReusePolicy = enums.WorkflowIdReusePolicy;
 const ConflictPolicy = enums.WorkflowIdConflictPolicy;
-const DEFAULT_WORKFLOW_TASK_TIMEOUT_MS = 10_000;
-const MAX_WORKFLOW_TASK_TIMEOUT_MS = 120_000;
-const MAX_ID_LENGTH = 1000;
 
 interface WorkflowChain {
   current: Execution;
@@ -263,7 +259,12 @@ export class Store implements ExecutionHost {
 
   startWorkflow(request: StartRequest, context: StartContext = {}): StartOutcome {
     const namespace = this.namespaces.get(request.namespace).name;
-    const config = this.runConfigFrom(request, context);
+    const config: RunConfig & { pendingTermination?: Execution } = runConfigFrom(
+      request,
+      context,
+      this.namespaces.get(request.namespace),
+      this.clock.now(),
+    );
     const workflowId = request.workflowId!;
     const requestId = config.requestId;
     const existing = this.find(namespace, workflowId);
@@ -349,78 +350,6 @@ export class Store implements ExecutionHost {
     });
   }
 
-  /** Validates a start request and turns it into the run's configuration (the real server's messages). */
-  private runConfigFrom(request: StartRequest, context: StartContext): RunConfig & { pendingTermination?: Execution } {
-    const workflowId = request.workflowId ?? '';
-    if (!workflowId) throw invalidArgument('WorkflowId is not set on request.');
-    if (workflowId.length > MAX_ID_LENGTH) throw invalidArgument('WorkflowId length exceeds limit.');
-    const workflowType = request.workflowType?.name ?? '';
-    if (!workflowType) throw invalidArgument('WorkflowType is not set on request.');
-    const taskQueue = request.taskQueue?.name ?? '';
-    if (!taskQueue) throw invalidArgument('TaskQueue is not set on request.');
-    for (const [name, d] of [
-      ['WorkflowExecutionTimeout', request.workflowExecutionTimeout],
-      ['WorkflowRunTimeout', request.workflowRunTimeout],
-      ['WorkflowTaskTimeout', request.workflowTaskTimeout],
-      ['WorkflowStartDelay', request.workflowStartDelay],
-    ] as const) {
-      if ((d?.seconds ?? 0) < 0 || (d?.nanos ?? 0) < 0) throw invalidArgument(`Invalid ${name}.`);
-    }
-    const policyProblem = retryPolicyProblem(request.retryPolicy);
-    if (policyProblem) throw invalidArgument(policyProblem);
-    const namespace = this.namespaces.get(request.namespace);
-    const saProblem = searchAttributesProblem(namespace, request.searchAttributes);
-    if (saProblem) throw invalidArgument(saProblem);
-    const now = this.clock.now();
-    if (request.cronSchedule) {
-      try {
-        validateCronSchedule(request.cronSchedule, now);
-      } catch (err) {
-        throw invalidArgument(`Invalid CronSchedule. ${(err as Error).message}`);
-      }
-      if (request.workflowStartDelay && msFromDuration(request.workflowStartDelay)) {
-        throw invalidArgument('CronSchedule and WorkflowStartDelay may not be used together.');
-      }
-    }
-
-    const executionTimeoutMs = msFromDuration(request.workflowExecutionTimeout) ?? 0;
-    let runTimeoutMs = msFromDuration(request.workflowRunTimeout) ?? 0;
-    if (executionTimeoutMs > 0 && (runTimeoutMs === 0 || runTimeoutMs > executionTimeoutMs))
-      runTimeoutMs = executionTimeoutMs;
-    let taskTimeoutMs = msFromDuration(request.workflowTaskTimeout) ?? DEFAULT_WORKFLOW_TASK_TIMEOUT_MS;
-    taskTimeoutMs = Math.min(taskTimeoutMs, MAX_WORKFLOW_TASK_TIMEOUT_MS);
-    if (runTimeoutMs > 0) taskTimeoutMs = Math.min(taskTimeoutMs, runTimeoutMs);
-
-    const startDelayMs = msFromDuration(request.workflowStartDelay) ?? 0;
-    const cronBackoffMs = context.continuation ? 0 : firstCronBackoff(request.cronSchedule, now);
-    return {
-      workflowType,
-      taskQueue,
-      input: request.input,
-      header: request.header,
-      executionTimeoutMs,
-      runTimeoutMs,
-      workflowTaskTimeoutMs: taskTimeoutMs,
-      retryPolicy: request.retryPolicy ? withDefaults(request.retryPolicy) : undefined,
-      cronSchedule: request.cronSchedule || undefined,
-      identity: request.identity ?? '',
-      requestId: request.requestId || crypto.randomUUID(),
-      parent: context.parent,
-      root: context.root,
-      firstExecutionRunId: '',
-      originalExecutionRunId: '',
-      attempt: 1,
-      executionExpirationTime: executionTimeoutMs ? now + executionTimeoutMs : 0,
-      firstWorkflowTaskBackoffMs: startDelayMs + cronBackoffMs,
-      userMetadata: request.userMetadata,
-      priority: request.priority,
-      completionCallbacks: request.completionCallbacks,
-      links: request.links,
-      lastCompletionResult: request.lastCompletionResult,
-      continuedFailure: request.continuedFailure,
-    };
-  }
-
   /** Starts the run that follows a closed one (continue-as-new, retry, cron): same chain, new run id. */
   private startContinuation(previous: Execution, next: Continuation): void {
     const prev = previous.config;
@@ -458,8 +387,4 @@ export class Store implements ExecutionHost {
 
 function chainKey(namespace: string, workflowId: string): string {
   return `${namespace}\u0000${workflowId}`;
-}
-
-function firstCronBackoff(cron: string | undefined, now: number): number {
-  return cron ? (cronBackoffMs(cron, now, now) ?? 0) : 0;
 }

@@ -8,65 +8,31 @@ import type { temporal } from '@temporalio/proto';
 import type { Release, TimerHandle } from '../clock';
 import { invalidArgument, notFound } from '../errors';
 import type { PollContext } from '../matching';
-import {
-  EventType,
-  enums,
-  type HistoryEvent,
-  type Plain,
-  durationFromMs,
-  msFromDuration,
-  timestampFromMs,
-} from '../proto';
+import { EventType, enums, type Plain, msFromDuration } from '../proto';
 import { closesWorkflow, planCommands } from './commands';
 import type { Execution } from './execution';
-import { encodeToken, type WorkflowTaskToken } from './tokens';
+import type { WorkflowTaskToken } from './tokens';
 import type { PollWorkflowTaskQueueResponse } from './types';
+import {
+  pollResponse,
+  scheduledAttributes,
+  startedAttributes,
+  type StickyQueue,
+  type TasksSnapshot,
+  type WorkflowTaskInfo,
+} from './workflow-task-events';
+
+export type { StickyQueue, TasksSnapshot, WorkflowTaskInfo };
 
 type CompleteRequest = Plain<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedRequest>;
 type CompleteResponse = Plain<temporal.api.workflowservice.v1.IRespondWorkflowTaskCompletedResponse>;
 type FailRequest = Plain<temporal.api.workflowservice.v1.IRespondWorkflowTaskFailedRequest>;
 
-const TASK_QUEUE_KIND_NORMAL = 1;
-const TASK_QUEUE_KIND_STICKY = 2;
 const TIMEOUT_TYPE_START_TO_CLOSE = 1;
 const TIMEOUT_TYPE_SCHEDULE_TO_START = 2;
 const FailedCause = enums.WorkflowTaskFailedCause;
 /** The real server's default for history.discardSpeculativeWorkflowTaskMaximumEventsCount. */
 const DISCARD_SPECULATIVE_MAXIMUM_EVENTS = 10;
-
-export interface WorkflowTaskInfo {
-  /** Changes whenever the task is (re)queued, so queue entries and timers of older dispatches go stale. */
-  dispatchId: number;
-  scheduledEventId: number;
-  /** 0 until started. */
-  startedEventId: number;
-  attempt: number;
-  /** Its scheduled/started events are not in history yet (attempt > 1, or speculative). */
-  transient: boolean;
-  /** Scheduled for an update: dropped without a trace if the worker only rejects updates. */
-  speculative: boolean;
-  scheduledTime: number;
-  startedTime: number;
-  queueName: string;
-  sticky: boolean;
-  timeoutMs: number;
-  identity: string;
-  requestId: string;
-  historySizeBytes: number;
-}
-
-export interface TasksSnapshot {
-  current?: Omit<WorkflowTaskInfo, 'dispatchId'>;
-  nextAttempt: number;
-  lastCompletedStartedEventId: number;
-  sticky?: StickyQueue;
-  everCompleted: boolean;
-}
-
-export interface StickyQueue {
-  name: string;
-  scheduleToStartTimeoutMs: number;
-}
 
 let dispatchCounter = 0;
 
@@ -119,16 +85,9 @@ export class WorkflowTasks {
     const sticky = this.sticky;
     const queueName = sticky ? sticky.name : exec.config.taskQueue;
     const timeoutMs = exec.config.workflowTaskTimeoutMs;
-    const scheduledEventId = transient
-      ? exec.history.nextEventId
-      : exec.history.append(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED, 'workflowTaskScheduledEventAttributes', {
-          taskQueue: this.taskQueueOf(queueName, !!sticky),
-          startToCloseTimeout: durationFromMs(timeoutMs),
-          attempt,
-        }).eventId!;
-    this.current = {
+    const task: WorkflowTaskInfo = {
       dispatchId: ++dispatchCounter,
-      scheduledEventId,
+      scheduledEventId: exec.history.nextEventId,
       startedEventId: 0,
       attempt,
       transient,
@@ -142,6 +101,15 @@ export class WorkflowTasks {
       requestId: '',
       historySizeBytes: 0,
     };
+    if (!transient) {
+      const attributes = scheduledAttributes(task, exec.config.taskQueue);
+      exec.history.append(
+        EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
+        'workflowTaskScheduledEventAttributes',
+        attributes,
+      );
+    }
+    this.current = task;
     this.release ??= exec.host.clock.lock();
     this.dispatch();
   }
@@ -160,12 +128,6 @@ export class WorkflowTasks {
     }
     const ns = this.exec.key.namespace;
     this.exec.host.matching.workflowQueue(ns, task.queueName).add({ start: (poll) => this.start(dispatchId, poll) });
-  }
-
-  private taskQueueOf(name: string, sticky: boolean): Plain<temporal.api.taskqueue.v1.ITaskQueue> {
-    return sticky
-      ? { name, kind: TASK_QUEUE_KIND_STICKY, normalName: this.exec.config.taskQueue }
-      : { name, kind: TASK_QUEUE_KIND_NORMAL };
   }
 
   /** Hands the task to a poller; undefined when this queue entry is stale. */
@@ -187,11 +149,7 @@ export class WorkflowTasks {
       task.scheduledEventId = exec.history.append(
         EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
         'workflowTaskScheduledEventAttributes',
-        {
-          taskQueue: this.taskQueueOf(task.queueName, task.sticky),
-          startToCloseTimeout: durationFromMs(task.timeoutMs),
-          attempt: 1,
-        },
+        scheduledAttributes(task, exec.config.taskQueue),
       ).eventId!;
     }
     task.startedTime = exec.now;
@@ -204,80 +162,14 @@ export class WorkflowTasks {
       task.startedEventId = exec.history.append(
         EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
         'workflowTaskStartedEventAttributes',
-        this.startedAttributes(task),
+        startedAttributes(task),
       ).eventId!;
     }
     this.timeout = exec.host.clock.scheduleAfter(task.timeoutMs, 'workflow task start-to-close timeout', () =>
       this.onStartToCloseTimeout(dispatchId),
     );
     exec.host.changed(exec.key);
-    return this.buildResponse(task, task.sticky || forceIncrementalHistory);
-  }
-
-  private startedAttributes(task: WorkflowTaskInfo): NonNullable<HistoryEvent['workflowTaskStartedEventAttributes']> {
-    return {
-      scheduledEventId: task.scheduledEventId,
-      identity: task.identity,
-      requestId: task.requestId,
-      historySizeBytes: task.historySizeBytes,
-    };
-  }
-
-  private buildResponse(task: WorkflowTaskInfo, incremental: boolean): PollWorkflowTaskQueueResponse {
-    const exec = this.exec;
-    const committed = incremental
-      ? exec.history.events.slice(this.lastCompletedStartedEventId)
-      : exec.history.events.slice();
-    const events = task.transient ? [...committed, ...this.transientEvents(task)] : committed;
-    const token: WorkflowTaskToken = {
-      kind: 'wft',
-      namespace: exec.key.namespace,
-      workflowId: exec.key.workflowId,
-      runId: exec.key.runId,
-      scheduledEventId: task.scheduledEventId,
-      startedEventId: task.startedEventId,
-      attempt: task.attempt,
-    };
-    const queue = exec.host.matching.existingWorkflowQueue(exec.key.namespace, task.queueName);
-    return {
-      taskToken: encodeToken(token),
-      workflowExecution: { workflowId: exec.key.workflowId, runId: exec.key.runId },
-      workflowType: { name: exec.config.workflowType },
-      previousStartedEventId: this.lastCompletedStartedEventId || undefined,
-      startedEventId: task.startedEventId,
-      attempt: task.attempt,
-      backlogCountHint: queue?.backlogSize ?? 0,
-      history: { events },
-      workflowExecutionTaskQueue: { name: exec.config.taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
-      scheduledTime: timestampFromMs(task.scheduledTime),
-      startedTime: timestampFromMs(task.startedTime),
-      queries: exec.queries.attachToTask(),
-      messages: exec.updates.outgoingMessages(task.startedEventId),
-    };
-  }
-
-  private transientEvents(task: WorkflowTaskInfo): HistoryEvent[] {
-    const events: HistoryEvent[] = [
-      {
-        eventId: task.scheduledEventId,
-        eventTime: timestampFromMs(task.scheduledTime),
-        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
-        workflowTaskScheduledEventAttributes: {
-          taskQueue: this.taskQueueOf(task.queueName, task.sticky),
-          startToCloseTimeout: durationFromMs(task.timeoutMs),
-          attempt: task.attempt,
-        },
-      },
-    ];
-    if (task.startedEventId) {
-      events.push({
-        eventId: task.startedEventId,
-        eventTime: timestampFromMs(task.startedTime),
-        eventType: EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
-        workflowTaskStartedEventAttributes: this.startedAttributes(task),
-      });
-    }
-    return events;
+    return pollResponse(exec, task, this.lastCompletedStartedEventId, task.sticky || forceIncrementalHistory);
   }
 
   /** Looks up the started task a worker's token refers to. */
@@ -303,17 +195,13 @@ export class WorkflowTasks {
     history.append(
       EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED,
       'workflowTaskScheduledEventAttributes',
-      {
-        taskQueue: this.taskQueueOf(task.queueName, task.sticky),
-        startToCloseTimeout: durationFromMs(task.timeoutMs),
-        attempt: task.attempt,
-      },
+      scheduledAttributes(task, this.exec.config.taskQueue),
       { time: task.scheduledTime },
     );
     history.append(
       EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED,
       'workflowTaskStartedEventAttributes',
-      this.startedAttributes(task),
+      startedAttributes(task),
       {
         time: task.startedTime,
       },
