@@ -1,29 +1,25 @@
 /**
  * How the cluster entity runs operations: it claims the lock, starts the operation's child
  * workflow, and applies the outcome (or records the failure) when the child ends. Also the
- * entity's own bookkeeping: backups expiring, schedules, the failover monitor, audit entries.
+ * entity's own bookkeeping: the failover monitor and audit entries (backups and schedules are in
+ * cluster-backups.ts).
  */
 import {
-  ActivityFailure,
-  ApplicationFailure,
-  ChildWorkflowFailure,
   type ChildWorkflowHandle,
   getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
   startChild,
   upsertSearchAttributes,
-  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import { refuse } from './errors';
 import { acts, type OperationContext, type OperationOutcome, primaryOf } from './operation';
 import { OPERATION_WORKFLOWS, type OperationInput } from './operation-params';
 import { monitorWorkflowId, type MonitorInput } from './failover-monitor';
-import { scheduleActivities, userSchedule } from './schedules';
+import { BackupBook, failureMessage } from './cluster-backups';
+import { scheduleActivities } from './schedules';
 import {
-  PRE_DELETE_RETENTION_DAYS,
-  RETENTION_DAYS,
   type AuditEntry,
   type BackupEntry,
   type BackupKind,
@@ -39,18 +35,24 @@ import {
 
 const MAX_AUDIT_ENTRIES = 500;
 const MAX_HISTORY = 50;
-const DAY_MS = 24 * 3600 * 1000;
 
 export class ClusterOperations {
   private monitorGeneration = 0;
   private pendingAudit: AuditEntry[] = [];
   /** Follow-up work (notifications, schedules, monitor) still running; awaited before the run ends. */
   private readonly background = new Set<Promise<unknown>>();
+  readonly book: BackupBook;
 
   constructor(
     private readonly state: ClusterState,
     private readonly credentials: Credentials,
-  ) {}
+  ) {
+    this.book = new BackupBook(
+      state,
+      (actor, action, target, outcome, detail) => this.audit(actor, action, target, outcome, detail),
+      (backupId) => this.inUse(backupId),
+    );
+  }
 
   // ---- lookups and refusals (used by Update validators) ----
 
@@ -126,7 +128,7 @@ export class ClusterOperations {
   }
 
   promote(actor: string, node: string, automatic: boolean, reason?: string): Promise<OperationRef> {
-    const postPromoteBackup = this.newBackup('post-promote', node, 'after promotion');
+    const postPromoteBackup = this.book.newBackup('post-promote', node, 'after promotion');
     return this.start('promote', actor, { node, automatic, reason, postPromoteBackup });
   }
 
@@ -136,7 +138,7 @@ export class ClusterOperations {
 
   backup(actor: string, kind: BackupKind, label?: string, scheduleId?: string): Promise<OperationRef> {
     const primary = primaryOf(this.state.nodes);
-    const backup = this.newBackup(kind, primary?.name ?? '', label, scheduleId);
+    const backup = this.book.newBackup(kind, primary?.name ?? '', label, scheduleId);
     // The catalogue shows the backup while it runs; it ends completed or defunct.
     this.state.backups.push(backup);
     return this.start('backup', actor, { backup }, { uses: [backup.id] });
@@ -145,7 +147,7 @@ export class ClusterOperations {
   async deleteBackup(actor: string, backupId: string): Promise<void> {
     const backup = this.backupEntry(backupId);
     await acts.deleteBackup(backup.key);
-    this.removeBackups([backupId]);
+    this.book.remove([backupId]);
     this.audit(actor, 'delete-backup', backupId, 'succeeded');
   }
 
@@ -156,7 +158,7 @@ export class ClusterOperations {
 
   migrate(actor: string): Promise<OperationRef> {
     const primary = primaryOf(this.state.nodes);
-    const preMigrationBackup = this.newBackup('pre-migration', primary?.name ?? '', 'before migration');
+    const preMigrationBackup = this.book.newBackup('pre-migration', primary?.name ?? '', 'before migration');
     return this.start('migration', actor, { preMigrationBackup });
   }
 
@@ -169,7 +171,7 @@ export class ClusterOperations {
     const finalBackup =
       skipFinalBackup || !primary || this.state.status === 'failed'
         ? undefined
-        : this.newBackup('pre-delete', primary.name, 'final backup before deletion');
+        : this.book.newBackup('pre-delete', primary.name, 'final backup before deletion');
     return this.start('delete', actor, {
       finalBackup,
       backups: [...this.state.backups],
@@ -184,11 +186,11 @@ export class ClusterOperations {
     const op = this.state.operation;
     if (op) {
       const primary = primaryOf(this.state.nodes);
-      const defunct = this.newBackup('scheduled', primary?.name ?? '', undefined, scheduleId);
+      const defunct = this.book.newBackup('scheduled', primary?.name ?? '', undefined, scheduleId);
       defunct.status = 'defunct';
       defunct.finishedAt = defunct.startedAt;
       defunct.error = `cluster busy: ${op.type} running since ${op.startedAt}`;
-      this.setExpiry(defunct);
+      this.book.setExpiry(defunct);
       this.state.backups.push(defunct);
       this.audit(`schedule:${scheduleId}`, 'backup', this.state.spec.name, 'failed', defunct.error);
       return;
@@ -300,9 +302,9 @@ export class ClusterOperations {
     }
     if (outcome.endpoint) state.endpoint = outcome.endpoint;
     if (outcome.allowlist) state.allowlist = outcome.allowlist;
-    if (outcome.backupsRemoved) this.removeBackups(outcome.backupsRemoved);
+    if (outcome.backupsRemoved) this.book.remove(outcome.backupsRemoved);
     for (const backup of outcome.backupsAdded ?? []) {
-      this.setExpiry(backup);
+      this.book.setExpiry(backup);
       const existing = state.backups.findIndex((b) => b.id === backup.id);
       if (existing >= 0) state.backups[existing] = backup;
       else state.backups.push(backup);
@@ -311,7 +313,7 @@ export class ClusterOperations {
     if (ref.type === 'delete') state.status = 'deleted';
     if (ref.type === 'backup') {
       const scheduleId = outcome.backupsAdded?.[0]?.scheduleId;
-      if (scheduleId) this.inBackground(this.pruneSchedule(scheduleId));
+      if (scheduleId) this.inBackground(this.book.prune(scheduleId));
     }
   }
 
@@ -324,7 +326,7 @@ export class ClusterOperations {
         backup.status = 'defunct';
         backup.finishedAt = new Date().toISOString();
         backup.error = message;
-        this.setExpiry(backup);
+        this.book.setExpiry(backup);
       }
     }
   }
@@ -353,7 +355,7 @@ export class ClusterOperations {
     if (ref.type === 'deploy') {
       for (const schedule of this.state.schedules) {
         await this.bestEffort(`create schedule ${schedule.id}`, () =>
-          scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule)),
+          scheduleActivities.upsertBackupSchedule(this.book.scheduleRequest(schedule)),
         );
       }
     }
@@ -371,122 +373,6 @@ export class ClusterOperations {
       this.audit('system', what, this.state.spec.name, 'failed', failureMessage(err));
       log.warn(`${what} failed`, { cluster: this.state.spec.name, error: failureMessage(err) });
     }
-  }
-
-  // ---- backups ----
-
-  private newBackup(kind: BackupKind, sourceNode: string, label?: string, scheduleId?: string): BackupEntry {
-    const id = `b-${uuid4().slice(0, 8)}`;
-    return {
-      id,
-      label: label ?? `${kind} backup of ${this.state.spec.name}`,
-      kind,
-      scheduleId,
-      status: 'running',
-      startedAt: new Date().toISOString(),
-      engine: this.state.spec.engine,
-      sourceNode,
-      key: `${this.state.spec.name}/${id}`,
-    };
-  }
-
-  /** Default-schedule backups expire after the support level's retention; final backups after 15 days. */
-  private setExpiry(backup: BackupEntry): void {
-    const schedule = this.state.schedules.find((s) => s.id === backup.scheduleId);
-    const base = Date.parse(backup.finishedAt ?? backup.startedAt);
-    if (schedule?.kind === 'default')
-      backup.expiresAt = new Date(base + RETENTION_DAYS[this.state.settings.supportLevel] * DAY_MS).toISOString();
-    if (backup.kind === 'pre-delete')
-      backup.expiresAt = new Date(base + PRE_DELETE_RETENTION_DAYS * DAY_MS).toISOString();
-  }
-
-  private removeBackups(ids: readonly string[]): void {
-    this.state.backups = this.state.backups.filter((b) => !ids.includes(b.id));
-  }
-
-  /** Keeps a user schedule's newest `keep` backups (defunct ones count) and deletes the rest. */
-  private async pruneSchedule(scheduleId: string): Promise<void> {
-    const schedule = this.state.schedules.find((s) => s.id === scheduleId);
-    if (!schedule?.keep) return;
-    const own = this.state.backups
-      .filter((b) => b.scheduleId === scheduleId && b.status !== 'running')
-      .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
-    const excess = own.slice(schedule.keep);
-    for (const backup of excess) {
-      if (backup.status === 'completed') await acts.deleteBackup(backup.key);
-      this.removeBackups([backup.id]);
-      this.audit(`schedule:${scheduleId}`, 'prune-backup', backup.id, 'succeeded', `beyond keep=${schedule.keep}`);
-    }
-  }
-
-  nextBackupExpiry(): number | undefined {
-    const times = this.state.backups
-      .filter((b) => b.expiresAt && !this.inUse(b.id))
-      .map((b) => Date.parse(b.expiresAt!));
-    return times.length ? Math.min(...times) : undefined;
-  }
-
-  expiredBackupsDue(): boolean {
-    const next = this.nextBackupExpiry();
-    return next !== undefined && next <= Date.now();
-  }
-
-  async deleteExpiredBackups(): Promise<void> {
-    const now = Date.now();
-    for (const backup of this.state.backups.filter(
-      (b) => b.expiresAt && Date.parse(b.expiresAt) <= now && !this.inUse(b.id),
-    )) {
-      try {
-        if (backup.status === 'completed') await acts.deleteBackup(backup.key);
-        this.removeBackups([backup.id]);
-        this.audit('retention', 'expire-backup', backup.id, 'succeeded', `expired at ${backup.expiresAt}`);
-      } catch (err) {
-        // Try again in an hour rather than failing the cluster over a file that would not go away.
-        backup.expiresAt = new Date(now + 3600 * 1000).toISOString();
-        this.audit('retention', 'expire-backup', backup.id, 'failed', failureMessage(err));
-      }
-    }
-  }
-
-  // ---- schedules ----
-
-  private scheduleRequest(schedule: BackupSchedule) {
-    return { cluster: this.state.spec.name, schedule, taskQueue: workflowInfo().taskQueue };
-  }
-
-  async createSchedule(
-    actor: string,
-    request: { intervalMinutes?: number; cron?: string; keep: number },
-  ): Promise<BackupSchedule> {
-    const schedule = userSchedule(`s-${uuid4().slice(0, 8)}`, request, new Date().toISOString());
-    this.state.schedules.push(schedule);
-    try {
-      await scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule));
-    } catch (err) {
-      this.state.schedules = this.state.schedules.filter((s) => s.id !== schedule.id);
-      throw err;
-    }
-    this.audit(actor, 'create-schedule', schedule.id, 'succeeded', JSON.stringify(request));
-    return schedule;
-  }
-
-  async deleteSchedule(actor: string, scheduleId: string): Promise<void> {
-    await scheduleActivities.deleteBackupSchedule(this.state.spec.name, scheduleId);
-    this.state.schedules = this.state.schedules.filter((s) => s.id !== scheduleId);
-    this.audit(actor, 'delete-schedule', scheduleId, 'succeeded');
-  }
-
-  async pauseSchedule(actor: string, scheduleId: string, paused: boolean): Promise<BackupSchedule> {
-    const schedule = this.schedule(scheduleId);
-    schedule.paused = paused;
-    await scheduleActivities.upsertBackupSchedule(this.scheduleRequest(schedule));
-    this.audit(actor, paused ? 'pause-schedule' : 'unpause-schedule', scheduleId, 'succeeded');
-    return schedule;
-  }
-
-  async triggerSchedule(actor: string, scheduleId: string): Promise<void> {
-    await scheduleActivities.triggerBackupSchedule(this.state.spec.name, scheduleId);
-    this.audit(actor, 'trigger-schedule', scheduleId, 'succeeded');
   }
 
   /** Settings changed: backups already taken keep their expiry; the monitor follows autoFailover. */
@@ -552,13 +438,4 @@ export class ClusterOperations {
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
   }
-}
-
-/** The message of the failure at the root of a child/activity failure chain. */
-function failureMessage(error: unknown): string {
-  let cause: unknown = error;
-  while ((cause instanceof ChildWorkflowFailure || cause instanceof ActivityFailure) && cause.cause)
-    cause = cause.cause;
-  if (cause instanceof ApplicationFailure || cause instanceof Error) return cause.message;
-  return String(cause);
 }

@@ -139,25 +139,29 @@ export async function clusterWorkflow(input: ClusterInput): Promise<ClusterView>
     },
     { validator: ({ settings }) => void applySettingsPatch(state.settings, settings) },
   );
-  setHandler(createScheduleUpdate, (request) => ops.createSchedule(request.actor, request), {
+  setHandler(createScheduleUpdate, (request) => ops.book.createSchedule(request.actor, request), {
     validator: (request) => {
       ops.assertAlive();
       checkScheduleRequest(request);
     },
   });
-  setHandler(deleteScheduleUpdate, ({ actor, scheduleId }) => ops.deleteSchedule(actor, scheduleId), {
+  setHandler(deleteScheduleUpdate, ({ actor, scheduleId }) => ops.book.deleteSchedule(actor, scheduleId), {
     validator: ({ scheduleId }) => {
       if (ops.schedule(scheduleId).kind === 'default')
         throw refuse('PreconditionFailedError', 'the default daily schedule cannot be deleted; pause it instead');
     },
   });
-  setHandler(pauseScheduleUpdate, ({ actor, scheduleId, paused }) => ops.pauseSchedule(actor, scheduleId, paused), {
-    validator: ({ scheduleId, paused }) => {
-      ops.schedule(scheduleId);
-      if (typeof paused !== 'boolean') throw refuse('InvalidRequestError', 'paused must be true or false');
+  setHandler(
+    pauseScheduleUpdate,
+    ({ actor, scheduleId, paused }) => ops.book.pauseSchedule(actor, scheduleId, paused),
+    {
+      validator: ({ scheduleId, paused }) => {
+        ops.schedule(scheduleId);
+        if (typeof paused !== 'boolean') throw refuse('InvalidRequestError', 'paused must be true or false');
+      },
     },
-  });
-  setHandler(triggerScheduleUpdate, ({ actor, scheduleId }) => ops.triggerSchedule(actor, scheduleId), {
+  );
+  setHandler(triggerScheduleUpdate, ({ actor, scheduleId }) => ops.book.triggerSchedule(actor, scheduleId), {
     validator: ({ scheduleId }) => void ops.schedule(scheduleId),
   });
   setHandler(deleteClusterUpdate, ({ actor, skipFinalBackup }) => ops.deleteCluster(actor, skipFinalBackup ?? false), {
@@ -194,12 +198,12 @@ export async function clusterWorkflow(input: ClusterInput): Promise<ClusterView>
   const mayContinueAsNew = () =>
     ops.wantsContinueAsNew(CONTINUE_AS_NEW_EVENTS) && !state.operation && allHandlersFinished() && ops.isQuiet();
   for (;;) {
-    const expiry = ops.nextBackupExpiry();
-    const wake = () => deleted() || mayContinueAsNew() || ops.expiredBackupsDue();
+    const expiry = ops.book.nextExpiry();
+    const wake = () => deleted() || mayContinueAsNew() || ops.book.expiredDue();
     if (expiry === undefined) await condition(wake);
     else await condition(wake, Math.max(1, expiry - Date.now()));
     if (deleted()) break;
-    if (ops.expiredBackupsDue()) await ops.deleteExpiredBackups();
+    if (ops.book.expiredDue()) await ops.book.deleteExpired();
     if (mayContinueAsNew()) {
       await ops.stopMonitor();
       await continueAsNew<typeof clusterWorkflow>({
