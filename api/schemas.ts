@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { CLUSTER_NAME_PATTERN, MAX_REPLICAS } from '../workflows/cluster-rules';
-import { CLUSTER_MODES, ENGINES } from '../workflows/types';
+import { OPERATION_WORKFLOWS } from '../workflows/operation-params';
+import { CLUSTER_MODES, ENGINES, type OperationType as OperationTypeName } from '../workflows/types';
 
 /** Named schemas: each becomes `#/components/schemas/<id>` in the OpenAPI document. */
 export const components = z.registry<{ id: string; description?: string }>();
@@ -35,10 +36,11 @@ const ResourceId = (what: string) =>
   z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, `must be a ${what} id (letters, digits, _ and -)`);
 export const BackupId = ResourceId('backup');
 export const ScheduleId = ResourceId('schedule');
+/** Only the operations' own workflows (not the failover monitor or other helpers). */
 export const OperationId = z
   .string()
   .regex(
-    /^cluster:[a-z][a-z0-9-]{1,38}[a-z0-9]:[a-z-]{1,20}:[0-9]{1,9}$/,
+    new RegExp(`^cluster:[a-z][a-z0-9-]{1,38}[a-z0-9]:(${Object.keys(OPERATION_WORKFLOWS).join('|')}):[0-9]{1,9}$`),
     'must be an operation id like cluster:orders:backup:3',
   );
 export const Engine = named('Engine', z.enum(ENGINES));
@@ -229,18 +231,7 @@ export const Problem = named(
   'RFC 9457 problem details.',
 );
 
-export const OperationType = z.enum([
-  'deploy',
-  'add-node',
-  'remove-node',
-  'promote',
-  'resync',
-  'backup',
-  'restore',
-  'migration',
-  'allowlist',
-  'delete',
-]);
+export const OperationType = z.enum(Object.keys(OPERATION_WORKFLOWS) as [OperationTypeName, ...OperationTypeName[]]);
 
 export const OperationAccepted = named(
   'OperationAccepted',

@@ -35,7 +35,7 @@ const INVALID_PARAMS: Record<string, string[]> = {
   backupId: ['..%2F..%2Fetc', 'b'.repeat(65), 'b%20c', '%ff'],
   scheduleId: ['s'.repeat(65), 's%3Bdrop', '%00'],
   migrationId: ['abc', '-1', '1.5', '9'.repeat(12)],
-  operationId: ['cluster:x', 'foo', 'cluster:orders:backup:x', 'cluster:Orders:backup:1'],
+  operationId: ['cluster:x', 'foo', 'cluster:orders:backup:x', 'cluster:Orders:backup:1', 'cluster:orders:monitor:1'],
 };
 
 const INVALID_FIELD_VALUES: Record<string, unknown[]> = {
