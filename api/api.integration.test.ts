@@ -131,6 +131,38 @@ describe('the API over HTTP', () => {
     }
   });
 
+  it('answers 504 when no worker answers within the deadline, instead of hanging', async () => {
+    const app = createApp({
+      client: api.env.client,
+      taskQueue: 'nobody-polls-this-queue',
+      auth: AUTH,
+      logger: pino({ level: 'silent' }),
+      temporalTimeoutMs: 300,
+    });
+    const server = createHttpServer(app).listen(0, '127.0.0.1');
+    try {
+      await once(server, 'listening');
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const headers = { authorization: `Bearer ${ADMIN.token}`, 'content-type': 'application/json' };
+      const body = JSON.stringify({ name: 'orphan', engine: 'redis', version: '7', mode: 'single', plan: PLAN });
+      expect((await fetch(`${url}/v1/clusters`, { method: 'POST', headers, body })).status).toBe(202);
+      for (const [method, path] of [
+        ['GET', '/v1/clusters/orphan'],
+        ['POST', '/v1/clusters/orphan/backups'],
+      ]) {
+        const answer = await fetch(`${url}${path}`, { method, headers });
+        expect([method, answer.status]).toEqual([method, 504]);
+        expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }
+    } finally {
+      server.close();
+      await api.env.client.workflow
+        .getHandle('cluster:orphan')
+        .terminate('test finished')
+        .catch(() => undefined);
+    }
+  });
+
   it('creates a cluster: 202, the operation polled to success, then listed and readable', async () => {
     const created = await call('POST', '/v1/clusters', {
       body: { name: 'alpha', engine: 'redis', version: '7', mode: 'single', plan: PLAN },
