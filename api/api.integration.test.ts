@@ -252,6 +252,7 @@ describe('the API over HTTP', () => {
 
 describe('operations on real clusters', () => {
   let backupId: string;
+  let finalBackupId: string;
 
   it('backs up (202 → completed) and reads the catalogue', async () => {
     const backup = await succeeded(await call('POST', '/v1/clusters/alpha/backups', { body: { label: 'first' } }));
@@ -410,11 +411,19 @@ describe('operations on real clusters', () => {
     expectProblem(await remove('alpha'), 422, 'TerminationProtectedError');
     await call('PATCH', '/v1/clusters/alpha/settings', { body: { terminationProtection: false } });
     expectProblem(await remove('alpa'), 400, 'ConfirmationMismatchError');
-    await succeeded(await remove('alpha'));
+    const deleted = await succeeded(await remove('alpha'));
     expectProblem(await call('GET', '/v1/clusters/alpha'), 404);
     expectProblem(await call('POST', '/v1/clusters/alpha/backups'), 404);
     const listed = expectShape(schemas.ClusterList, await call('GET', '/v1/clusters'));
     expect(listed.clusters.map((c) => c.name)).toEqual(['bravo']);
+    finalBackupId = (deleted.result?.backupsAdded as { id: string; kind: string }[])[0].id;
+  });
+
+  it("restores a deleted cluster's final backup into a new cluster", async () => {
+    const restore = `/v1/clusters/alpha/backups/${finalBackupId}/restore-to-new-cluster`;
+    await succeeded(await call('POST', restore, { body: { name: 'charlie' } }));
+    const charlie = await state('charlie');
+    expect([charlie.spec.engine, charlie.spec.mode, charlie.status]).toEqual(['redis', 'single', 'running']);
   });
 
   it("keeps the audit log (actors are the tokens' names), also after the cluster is deleted", async () => {
