@@ -17,7 +17,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import { createApp } from './app';
-import * as schemas from './schemas';
+import * as schemas from './response-schemas';
 import { fuzzCases } from './testing/fuzz-cases';
 import { ADMIN, AUTH, READER, startApiEnvironment, type ApiEnvironment, type HttpAnswer } from './testing/environment';
 import { apiRoutes } from './app';

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { AnyRoute, ResponseDoc } from './route-kit';
-import { components, Problem } from './schemas';
+import { components } from './schemas';
+import { Problem } from './response-schemas';
 
 /** Problems any authenticated route may answer, besides the ones it declares. */
 const COMMON_PROBLEMS: Record<number, string> = {

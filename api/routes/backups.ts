@@ -13,20 +13,22 @@ import { createCluster } from '../cluster-creation';
 import { ResourceNotFoundError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route-kit';
 import {
-  BackupEntry,
-  BackupList,
   BackupParams,
-  BackupSchedule,
   ClusterParams,
   CreateBackupRequest,
   CreateScheduleRequest,
   EmptyBody,
-  OperationAccepted,
   RestoreToNewClusterRequest,
-  ScheduleList,
   ScheduleParams,
-  ScheduleTriggered,
 } from '../schemas';
+import {
+  BackupEntry,
+  BackupList,
+  BackupSchedule,
+  OperationAccepted,
+  ScheduleList,
+  ScheduleTriggered,
+} from '../response-schemas';
 import { accepted, CLUSTER_PROBLEMS, clusterUrl, UPDATE_PROBLEMS, type RouteContext } from './context';
 
 export function backupRoutes(context: RouteContext): AnyRoute[] {

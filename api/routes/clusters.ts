@@ -3,16 +3,13 @@ import { deleteClusterUpdate, updateSettingsUpdate } from '../../workflows/clust
 import { createCluster } from '../cluster-creation';
 import { defineRoute, type AnyRoute } from '../route-kit';
 import {
-  ClusterList,
   ClusterParams,
-  ClusterView,
   CreateClusterRequest,
   DeleteClusterRequest,
   ListClustersQuery,
-  OperationAccepted,
-  OperationList,
   SettingsPatch,
 } from '../schemas';
+import { ClusterList, ClusterView, OperationAccepted, OperationList } from '../response-schemas';
 import { accepted, CLUSTER_PROBLEMS, clusterUrl, UPDATE_PROBLEMS, type RouteContext } from './context';
 
 export function clusterRoutes(context: RouteContext): AnyRoute[] {

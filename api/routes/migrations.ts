@@ -15,15 +15,8 @@ import {
   type MigrationView,
 } from '../../workflows/migration';
 import { defineRoute, type AnyRoute } from '../route-kit';
-import {
-  ClusterParams,
-  ConfigureMigrationRequest,
-  EmptyBody,
-  MigrationAccepted,
-  MigrationLog,
-  MigrationParams,
-  MigrationView as MigrationViewSchema,
-} from '../schemas';
+import { ClusterParams, ConfigureMigrationRequest, EmptyBody, MigrationParams } from '../schemas';
+import { MigrationAccepted, MigrationLog, MigrationView as MigrationViewSchema } from '../response-schemas';
 import { accepted, CLUSTER_PROBLEMS, UPDATE_PROBLEMS, type RouteContext } from './context';
 
 const migrationWorkflowId = (cluster: string, number: string) => `cluster:${cluster}:migration:${number}`;

@@ -11,15 +11,13 @@ import { defineRoute, type AnyRoute } from '../route-kit';
 import {
   AddNodeRequest,
   AllowlistRequest,
-  AllowlistView,
   ClusterParams,
   EmptyBody,
-  NodeList,
   NodeParams,
-  OperationAccepted,
   PromoteRequest,
   RemoveNodeRequest,
 } from '../schemas';
+import { AllowlistView, NodeList, OperationAccepted } from '../response-schemas';
 import { accepted, CLUSTER_PROBLEMS, UPDATE_PROBLEMS, type RouteContext } from './context';
 
 export function nodeRoutes(context: RouteContext): AnyRoute[] {

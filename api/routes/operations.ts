@@ -1,7 +1,8 @@
 /** Operations by id (progress and outcome) and a cluster's audit log. */
 import { operationStatus } from '../operation-status';
 import { defineRoute, type AnyRoute } from '../route-kit';
-import { AuditPage, AuditQuery, ClusterParams, OperationParams, OperationStatus } from '../schemas';
+import { AuditQuery, ClusterParams, OperationParams } from '../schemas';
+import { AuditPage, OperationStatus } from '../response-schemas';
 import { CLUSTER_PROBLEMS, type RouteContext } from './context';
 
 const DEFAULT_AUDIT_PAGE = 100;

@@ -1,7 +1,7 @@
 /** `/healthz` (Temporal reachable?), `/metrics` (Prometheus, needs a token) and `/openapi.json`. */
 import { TemporalUnavailableError, toApiError } from '../errors';
 import { defineRoute, type AnyRoute } from '../route-kit';
-import { Health } from '../schemas';
+import { Health } from '../response-schemas';
 import type { RouteContext } from './context';
 
 export function systemRoutes(context: RouteContext, openApi: () => object): AnyRoute[] {
