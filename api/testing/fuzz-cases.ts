@@ -91,7 +91,9 @@ export function fuzzCases(routes: AnyRoute[], valid: ValidParams): FuzzCase[] {
       }
     }
     if (!route.public) {
-      add('unknown query parameter', { path: `${basePath}?bogus=1` });
+      for (const query of ['bogus=1', '__proto__=1', 'constructor=x&hasOwnProperty=y']) {
+        add(`unknown query parameter ${query}`, { path: `${basePath}?${query}` });
+      }
     }
     if (route.query) {
       for (const query of [
