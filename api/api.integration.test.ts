@@ -318,6 +318,13 @@ describe('operations on real clusters', () => {
       'validate',
       { host: '127.0.0.1', port: sourcePort, user: 'default' },
     ]);
+    const read = expectShape(schemas.MigrationView, await call('GET', url, { token: READER.token }));
+    expect([read.migrationId, read.operationId, read.step]).toEqual([
+      migration.migrationId,
+      migration.operationId,
+      'validate',
+    ]);
+    expectProblem(await call('GET', '/v1/clusters/alpha/migrations/999'), 404);
     expect(expectShape(schemas.MigrationView, await call('POST', `${url}/validate`)).step).toBe('migrate');
     expect(expectShape(schemas.MigrationView, await call('POST', `${url}/back`)).step).toBe('validate');
     expect(expectShape(schemas.MigrationView, await call('POST', `${url}/validate`)).step).toBe('migrate');
