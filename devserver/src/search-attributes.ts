@@ -119,3 +119,19 @@ export function decodeSearchAttributes(
   }
   return values;
 }
+
+/**
+ * Search attributes as visibility returns them: each payload carries its registered type in
+ * `metadata.type` (as the real server adds it), which SDKs need to decode typed attributes.
+ */
+export function withTypeMetadata(
+  namespace: NamespaceRecord,
+  searchAttributes: SearchAttributes | undefined,
+): SearchAttributes {
+  const indexedFields: Record<string, Payload> = {};
+  for (const [name, payload] of Object.entries(searchAttributes?.indexedFields ?? {})) {
+    const type = settableAttributeType(namespace, name);
+    indexedFields[name] = type ? { ...payload, metadata: { ...payload.metadata, type: Buffer.from(type) } } : payload;
+  }
+  return { indexedFields };
+}

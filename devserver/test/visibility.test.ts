@@ -117,6 +117,16 @@ describe('visibility queries', () => {
     expect(await ids(query)).toEqual(expected);
   });
 
+  it('returns search attributes with their types, so typed decoding works', async () => {
+    const found = [];
+    for await (const wf of h.env.client.workflow.list({ query: "ClusterName = 'orders'" })) found.push(wf);
+    expect(found[0].typedSearchAttributes.get(ClusterName)).toBe('orders');
+    expect(found[0].typedSearchAttributes.get(Nodes)).toBe(3);
+    expect(found[0].typedSearchAttributes.get(Created)).toEqual(new Date('2026-01-01T00:00:00Z'));
+    const described = await h.env.client.workflow.getHandle('cluster:orders').describe();
+    expect(described.typedSearchAttributes.get(Tags)).toEqual(['prod', 'eu']);
+  });
+
   it('orders by a custom attribute', async () => {
     const ordered: string[] = [];
     for await (const wf of h.env.client.workflow.list({ query: "WorkflowType = 'accumulator' ORDER BY Nodes DESC" })) {

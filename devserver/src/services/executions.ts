@@ -6,6 +6,8 @@ import { CLOSE_EVENT_TYPES } from '../execution/history';
 import { Status } from '../execution/types';
 import type { CallContext, Handler } from '../grpc';
 import { type HistoryEvent, type Plain, durationFromMs, enums, timestampFromMs } from '../proto';
+import type { NamespaceRecord } from '../namespaces';
+import { withTypeMetadata } from '../search-attributes';
 import type { Store } from '../store';
 
 type Req<T> = Plain<T>;
@@ -79,7 +81,7 @@ export function executionHandlers(store: Store): Record<string, Handler> {
 
     DescribeWorkflowExecution: (request: Req<temporal.api.workflowservice.v1.IDescribeWorkflowExecutionRequest>) => {
       const execution = store.get(namespaceOf(store, request.namespace), request.execution);
-      return describe(execution);
+      return describe(execution, store.namespaces.get(execution.key.namespace));
     },
 
     QueryWorkflow: async (
@@ -207,7 +209,10 @@ function decodePageToken(bytes: Uint8Array | undefined): { runId: string; nextEv
   throw invalidArgument('Invalid NextPageToken.');
 }
 
-export function executionInfo(execution: Execution): Plain<temporal.api.workflow.v1.IWorkflowExecutionInfo> {
+export function executionInfo(
+  execution: Execution,
+  namespace: NamespaceRecord,
+): Plain<temporal.api.workflow.v1.IWorkflowExecutionInfo> {
   const c = execution.config;
   return {
     execution: { workflowId: execution.key.workflowId, runId: execution.key.runId },
@@ -220,7 +225,7 @@ export function executionInfo(execution: Execution): Plain<temporal.api.workflow
     parentExecution: c.parent ? { workflowId: c.parent.workflowId, runId: c.parent.runId } : undefined,
     executionTime: timestampFromMs(execution.executionTime),
     memo: execution.metadata.memo ?? { fields: {} },
-    searchAttributes: execution.metadata.searchAttributes ?? { indexedFields: {} },
+    searchAttributes: withTypeMetadata(namespace, execution.metadata.searchAttributes),
     taskQueue: c.taskQueue,
     stateTransitionCount: execution.history.events.length,
     historySizeBytes: execution.history.approximateSizeBytes,
@@ -230,7 +235,10 @@ export function executionInfo(execution: Execution): Plain<temporal.api.workflow
   };
 }
 
-function describe(execution: Execution): Plain<temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse> {
+function describe(
+  execution: Execution,
+  namespace: NamespaceRecord,
+): Plain<temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse> {
   const c = execution.config;
   const task = execution.tasks.current;
   return {
@@ -241,7 +249,7 @@ function describe(execution: Execution): Plain<temporal.api.workflowservice.v1.I
       defaultWorkflowTaskTimeout: durationFromMs(c.workflowTaskTimeoutMs),
       userMetadata: c.userMetadata,
     },
-    workflowExecutionInfo: executionInfo(execution),
+    workflowExecutionInfo: executionInfo(execution, namespace),
     pendingActivities: execution.activities.describe(),
     pendingChildren: execution.children.describe(),
     pendingWorkflowTask: task

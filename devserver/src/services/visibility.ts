@@ -81,7 +81,12 @@ function matchingRuns(store: Store, namespace: NamespaceRecord, query: ParsedVis
   return matches.map((m) => m.execution);
 }
 
-function page(runs: Execution[], pageSize: number | undefined, token: Uint8Array | undefined) {
+function page(
+  runs: Execution[],
+  namespace: NamespaceRecord,
+  pageSize: number | undefined,
+  token: Uint8Array | undefined,
+) {
   const size = pageSize && pageSize > 0 ? pageSize : DEFAULT_PAGE_SIZE;
   let offset = 0;
   if (token && token.length > 0) {
@@ -90,7 +95,7 @@ function page(runs: Execution[], pageSize: number | undefined, token: Uint8Array
   }
   const slice = runs.slice(offset, offset + size);
   return {
-    executions: slice.map(executionInfo),
+    executions: slice.map((execution) => executionInfo(execution, namespace)),
     nextPageToken: offset + size < runs.length ? Buffer.from(String(offset + size)) : undefined,
   };
 }
@@ -105,7 +110,7 @@ export function visibilityHandlers(store: Store): Record<string, Handler> {
   const list = (request: Req<temporal.api.workflowservice.v1.IListWorkflowExecutionsRequest>) => {
     const namespace = namespaceRecord(request.namespace);
     const runs = matchingRuns(store, namespace, parse(namespace, request.query, {}));
-    return page(runs, request.pageSize, request.nextPageToken);
+    return page(runs, namespace, request.pageSize, request.nextPageToken);
   };
 
   return {
