@@ -135,6 +135,7 @@ export async function waitForPosition(
 
 export async function promote(ctx: DriverContext, node: EngineNode): Promise<void> {
   const state = await currentState(node);
+  if (state.role === 'replica' && state.primary) await takeUsersFrom(ctx, node, state.primary);
   await record(ctx, node, { role: 'primary', fenced: false, appendonly: state.appendonly });
   await withAdmin(node, async (client) => {
     const before = await facts(client);
@@ -144,6 +145,28 @@ export async function promote(ctx: DriverContext, node: EngineNode): Promise<voi
     await client.config('SET', 'min-replicas-to-write', '0');
     if (before.role === 'slave') ctx.log('node promoted', { node: node.name, offset: before.offset });
   });
+}
+
+/**
+ * Users made on the primary after this replica joined exist only there (ACLs do not replicate), and
+ * re-pointing the other nodes copies this node's users onto them: without this, those users could
+ * no longer log in anywhere once the endpoint points here. A primary that does not answer (failover)
+ * keeps its users to itself; the replica keeps those it copied when it joined.
+ */
+async function takeUsersFrom(ctx: DriverContext, node: EngineNode, primary: { host: string; port: number }) {
+  const primaryClient = await openClient(adminTarget({ ...node, host: primary.host, port: primary.port }), {
+    timeoutMs: 5000,
+    commandTimeoutMs: 30_000,
+  }).catch(() => undefined);
+  if (!primaryClient) {
+    ctx.log('primary unreachable: users not copied before promotion', { node: node.name, primary: address(primary) });
+    return;
+  }
+  try {
+    await withAdmin(node, (client) => copyUsers(primaryClient, client));
+  } finally {
+    primaryClient.disconnect();
+  }
 }
 
 /** KeyDB only: both nodes take writes and replicate from each other (active replication). */
