@@ -10,6 +10,7 @@ import { ServiceError, queryFailed } from '../errors';
 import type { PollContext } from '../matching';
 import type { Payloads, Plain } from '../proto';
 import type { Execution } from './execution';
+import type { StickyQueue } from './workflow-tasks';
 import { encodeToken } from './tokens';
 import type { PollWorkflowTaskQueueResponse } from './types';
 
@@ -131,7 +132,7 @@ export class Queries {
    * Sends a query-only task: to the worker's sticky queue (empty history, the worker has the run
    * cached), falling back to the normal queue (full history) when the sticky worker does not take it.
    */
-  private dispatch(pending: PendingQuery, sticky = this.exec.tasks.sticky): void {
+  private dispatch(pending: PendingQuery, sticky: StickyQueue | null = this.exec.tasks.sticky ?? null): void {
     const exec = this.exec;
     const dispatchId = ++pending.dispatchId;
     pending.state = 'dispatched';
@@ -142,7 +143,8 @@ export class Queries {
         sticky.scheduleToStartTimeoutMs,
         'sticky query fallback',
         () => {
-          if (pending.dispatchId === dispatchId) this.dispatch(pending, undefined);
+          // null, not undefined: undefined would select the sticky queue again (the parameter's default).
+          if (pending.dispatchId === dispatchId) this.dispatch(pending, null);
         },
       );
     }

@@ -432,10 +432,17 @@ export class WorkflowTasks {
   restore(snapshot: TasksSnapshot): void {
     this.nextAttempt = snapshot.nextAttempt;
     this.lastCompletedStartedEventId = snapshot.lastCompletedStartedEventId;
-    this.sticky = snapshot.sticky;
+    // Sticky queues live in the workers that polled the previous server: after a restart nobody may
+    // poll them, and every task or query sent there would wait out its schedule-to-start timeout.
+    // The next completed task names the sticky queue of whichever worker is alive.
+    this.sticky = undefined;
     this.everCompleted = snapshot.everCompleted;
     if (!snapshot.current || !this.exec.isRunning) return;
     const task: WorkflowTaskInfo = { ...snapshot.current, dispatchId: ++dispatchCounter };
+    if (task.sticky && task.startedEventId === 0) {
+      task.sticky = false;
+      task.queueName = this.exec.config.taskQueue;
+    }
     this.current = task;
     this.release = this.exec.host.clock.lock();
     if (task.startedEventId === 0) {
