@@ -128,4 +128,3 @@ export interface ClusterActivities {
   notify(event: NotificationEvent): Promise<void>;
   recordAudit(cluster: string, entries: AuditEntry[]): Promise<void>;
 }
-
