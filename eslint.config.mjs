@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'devserver/bin/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'devserver/bin/**', 'coverage/**', '.data/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {
