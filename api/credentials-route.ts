@@ -4,13 +4,13 @@
  * `mysql`, `redis-cli -u`). The entity's state query never carries credentials; this route reads
  * them with the dedicated `credentials` query, and answers with `Cache-Control: no-store`.
  */
-import type { Client } from '@temporalio/client';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Logger } from 'pino';
 import { z } from 'zod';
-import { clusterWorkflowId, credentialsQuery, stateQuery } from '../workflows/cluster-api';
+import { credentialsQuery } from '../workflows/cluster-api';
 import type { Engine } from '../workflows/types';
-import { principalOf, requireToken, TokenVerifier, type AuthConfig } from './auth';
+import { principalOf, requireToken, TokenVerifier } from './auth';
+import { ClusterGateway } from './cluster-gateway';
+import type { ApiDeps } from './deps';
 import {
   ApiError,
   PermissionError,
@@ -64,9 +64,9 @@ export function connectionInfo(
   return { ...base, uri: `mysql://${userInfo}@${host}:${endpoint.port}/` };
 }
 
-export async function readConnectionInfo(client: Client, cluster: string): Promise<ConnectionInfo> {
-  const handle = client.workflow.getHandle(clusterWorkflowId(cluster));
-  const state = await handle.query(stateQuery);
+/** The connection of a live cluster; 404 when it does not exist or was deleted, 409 before its endpoint exists. */
+export async function readConnectionInfo(gateway: ClusterGateway, cluster: string): Promise<ConnectionInfo> {
+  const state = await gateway.state(cluster);
   if (state.status === 'deleted' || state.status === 'deleting') {
     throw new ResourceNotFoundError(`cluster ${cluster} is ${state.status}`);
   }
@@ -78,20 +78,24 @@ export async function readConnectionInfo(client: Client, cluster: string): Promi
       'urn:problem-type:dbcluster:no-endpoint-yet',
     );
   }
-  const credentials = await handle.query(credentialsQuery);
+  const credentials = await gateway.bounded(() => gateway.entity(cluster).query(credentialsQuery));
   return connectionInfo(cluster, state.spec.engine, state.endpoint, credentials);
 }
 
 const Params = z.strictObject({ name: ClusterName });
 
-export interface CredentialsRouteDeps {
-  client: Client;
-  auth: AuthConfig;
-  logger: Logger;
-}
+export type CredentialsRouteDeps = Pick<ApiDeps, 'client' | 'taskQueue' | 'auth' | 'logger' | 'temporalTimeoutMs'>;
+
+/** Like the rest of the API: a Temporal call that does not answer in time becomes a 504. */
+const DEFAULT_TEMPORAL_TIMEOUT_MS = 30_000;
 
 /** The route as Express middleware, to mount before the rest of the API. */
 export function credentialsRoute(deps: CredentialsRouteDeps): express.Router {
+  const gateway = new ClusterGateway(
+    deps.client,
+    deps.taskQueue,
+    deps.temporalTimeoutMs ?? DEFAULT_TEMPORAL_TIMEOUT_MS,
+  );
   const router = express.Router();
   router.get(CREDENTIALS_PATH, requireToken(new TokenVerifier(deps.auth)), async (req: Request, res: Response) => {
     const principal = principalOf(res);
@@ -100,7 +104,7 @@ export function credentialsRoute(deps: CredentialsRouteDeps): express.Router {
     }
     const params = Params.safeParse({ ...req.params });
     if (!params.success) throw new RequestValidationError(fieldErrors('path', params.error));
-    const info = await readConnectionInfo(deps.client, params.data.name);
+    const info = await readConnectionInfo(gateway, params.data.name);
     deps.logger.info({ cluster: info.cluster, actor: principal.name }, 'cluster credentials read');
     res.setHeader('Cache-Control', 'no-store');
     res.json(info);
