@@ -56,7 +56,10 @@ export function createLogger(options: LoggerOptions): Logger {
       colorize: true,
       sync: true,
       translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname',
+      ignore: 'pid,hostname,component',
+      // One line per event, prefixed with the part of the product that wrote it.
+      singleLine: true,
+      messageFormat: '{if component}[{component}] {end}{msg}',
       destination: options.destination ?? 1,
     });
     return pino(base, stream);
