@@ -5,13 +5,16 @@
  */
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { InsufficientDiskError } from '../errors';
 import type { BackupArtifact, BackupStore, EngineNode } from '../types';
 import { installationOf, type DriverContext } from './context';
 import { freshPrimaryState, nodeLayout, readState, writeState } from './layout';
 import { giveToServerUser } from './os-user';
-import { runToolChecked, startTool, ToolFailedError } from './run-tool';
+import { runTool, runToolChecked, startTool, ToolFailedError } from './run-tool';
+import { scramSha256Verifier } from './scram';
 import { startServer, stopServer } from './server';
+import { quoteIdent, quoteLiteral } from './sql';
 
 /** Streams a consistent backup of the running node into the store. */
 export async function backupNode(
@@ -90,6 +93,7 @@ export async function restoreNode(
     for (const leftover of ['standby.signal', 'recovery.signal', 'postmaster.pid']) {
       await rm(path.join(staging, leftover), { force: true });
     }
+    await installAdminRole(ctx, node, staging);
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;
@@ -111,4 +115,31 @@ export async function restoreNode(
   }
   await rm(previous, { recursive: true, force: true });
   ctx.logger.info(`node ${node.name}: restored from backup ${artifact.key}`);
+}
+
+/**
+ * Gives the restored data this node's admin role and password. A backup of another cluster (restore
+ * into a new cluster) carries that cluster's password, and the driver could not log in to the
+ * restored server. Runs the server in single-user mode on the unpacked directory (which also
+ * replays the backup's WAL), before it accepts any connection; the password goes as a SCRAM verifier.
+ */
+async function installAdminRole(ctx: DriverContext, node: EngineNode, pgdata: string): Promise<void> {
+  const { adminUser, adminPassword } = node.credentials;
+  const role = quoteIdent(adminUser);
+  const options = `SUPERUSER LOGIN REPLICATION PASSWORD ${quoteLiteral(scramSha256Verifier(adminPassword))}`;
+  // Single-user mode reads one statement per line.
+  const statement =
+    `DO $$BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = ${quoteLiteral(adminUser)}) ` +
+    `THEN ALTER ROLE ${role} WITH ${options}; ELSE CREATE ROLE ${role} WITH ${options}; END IF; END$$;\n`;
+  const result = await runTool({
+    command: path.join(installationOf(ctx, node).bindir, 'postgres'),
+    args: ['--single', '-D', pgdata, '-c', 'log_min_error_statement=panic', 'postgres'],
+    stdin: Readable.from([statement]),
+    asServerUser: true,
+    timeoutMs: 24 * 3600_000,
+  });
+  // A failed statement does not change the exit code of a single-user backend.
+  if (result.code !== 0 || /\b(ERROR|FATAL|PANIC):/.test(result.stderr)) {
+    throw new ToolFailedError('postgres --single', result);
+  }
 }

@@ -5,6 +5,7 @@
  */
 import mysql from 'mysql2/promise';
 import { randomBytes } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
 import type { Credentials } from '../../workflows/types';
 import { item, sortItems, type Address, type AppClient, type EngineKit, type Item } from './e2e-engine-kit';
 
@@ -60,7 +61,10 @@ export const mysqlKit: EngineKit = {
       password: APP_PASSWORD,
       database: 'appdb',
       connectTimeout: 10_000,
-      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+      // mysql2 accepts a localAddress option but never uses it: bind the socket ourselves.
+      ...(options.localAddress
+        ? { stream: () => netConnect({ host: address.host, port: address.port, localAddress: options.localAddress }) }
+        : {}),
     });
     // A connection the endpoint or a fence closes is reported by the next query; nothing to do here.
     connection.on('error', () => undefined);

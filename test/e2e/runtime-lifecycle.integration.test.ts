@@ -30,6 +30,8 @@ const SOURCE_PASSWORD = `src-${randomBytes(12).toString('hex')}`;
 
 let dataDir: string | undefined;
 let product: ProductProcess | undefined;
+/** Every product process started, so a failed test cannot leave one running. */
+const started: ProductProcess[] = [];
 let source: ChildProcess | undefined;
 let sourcePort: number;
 /** Output of product runs that already ended (the log check covers every run). */
@@ -83,8 +85,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   source?.kill('SIGKILL');
-  await cleanupProduct(product, dataDir);
+  for (const run of started.slice(0, -1)) await cleanupProduct(run, undefined);
+  await cleanupProduct(started.at(-1), dataDir);
 });
+
+async function startProduct(): Promise<ProductProcess> {
+  const run = await startProductProcess({ dataDir: dataDir! });
+  started.push(run);
+  return run;
+}
 
 const state = (p: ProductProcess) => p.api<ClusterView>('GET', `/v1/clusters/${CLUSTER}`);
 const idle = (view: ClusterView) => view.status === 'running' && !view.operation;
@@ -110,7 +119,7 @@ describe('the product process', { timeout: 240_000 }, () => {
   let connection: { host: string; port: number; user: string; password: string };
 
   it('starts on a fresh data directory with a private token and key, and says how to use the token', async () => {
-    product = await startProductProcess({ dataDir: dataDir! });
+    product = await startProduct();
     for (const file of ['api-token', 'codec.key']) {
       expect((await fs.stat(path.join(dataDir!, file))).mode & 0o777).toBe(0o600);
     }
@@ -224,7 +233,7 @@ describe('the product process', { timeout: 240_000 }, () => {
 
   it('starts again on the same data directory: same token, the cluster and its data back', async () => {
     const firstToken = product!.token;
-    product = await startProductProcess({ dataDir: dataDir! });
+    product = await startProduct();
     expect(product.token).toBe(firstToken);
     expect(product.output()).not.toContain('generated an admin API token');
     const view = await pollUntil(
