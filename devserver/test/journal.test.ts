@@ -102,6 +102,39 @@ describe('crash-safe journal', () => {
     expect(await client.workflow.getHandle('kept-1').result()).toBe('Hello, journal!');
   });
 
+  it('answers queries after a restart although the worker that held the run in its sticky cache is gone', async () => {
+    const queryQueue = 'journal-query';
+    const bundle = await workflowBundle(path.join(__dirname, 'fixtures', 'workflows'));
+    const firstWorker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: queryQueue,
+      workflowBundle: bundle,
+    });
+    const handle = await firstWorker.runUntil(async () => {
+      const started = await client.workflow.start(workflows.accumulator, {
+        taskQueue: queryQueue,
+        workflowId: 'query-1',
+      });
+      await started.signal(workflows.addSignal, 2);
+      expect(await started.query(workflows.totalQuery)).toBe(2);
+      return started;
+    });
+    await server.kill('SIGKILL');
+    server = await startDevserver(port, ['--db-filename', path.join(dir, 'journal.db')]);
+
+    // A different worker (another sticky queue) now serves the task queue: the query must reach it.
+    const secondWorker = await Worker.create({
+      connection: nativeConnection,
+      taskQueue: queryQueue,
+      workflowBundle: bundle,
+    });
+    await secondWorker.runUntil(async () => {
+      expect(await handle.query(workflows.totalQuery)).toBe(2);
+      await handle.signal(workflows.doneSignal);
+      expect(await handle.result()).toBe(2);
+    });
+  });
+
   it('keeps schedules (and their changes) across a SIGKILL', async () => {
     const handle = await client.schedule.create({
       scheduleId: 'journal-schedule',
