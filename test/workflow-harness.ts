@@ -126,24 +126,42 @@ export async function retireCluster(h: WorkflowHarness, cluster: string): Promis
 }
 
 export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'histories');
+/** New histories saved per workflow type and test file: enough to vary, few enough to review. */
 const HISTORIES_PER_TYPE = 2;
+/** Histories already recorded by this test file, per workflow type. */
+const recordedHere = new Map<string, number>();
 
 /**
- * With RECORD_HISTORIES=1, saves up to two closed runs of every workflow type the tests ran to
- * `test/histories/`, where the replay test keeps checking them against the current code.
+ * With RECORD_HISTORIES=1 (every workflow type) or RECORD_HISTORIES=promoteWorkflow,… (those types),
+ * saves closed runs the tests made to `test/histories/` as `<type>-<n>.json`, numbered after the ones
+ * already there: old histories stay, because running workflows were started on the old code and the
+ * replay test must keep proving the new code can continue them.
  */
 async function recordHistories(env: TestWorkflowEnvironment): Promise<void> {
+  const wanted = process.env.RECORD_HISTORIES === '1' ? undefined : new Set(process.env.RECORD_HISTORIES?.split(','));
   mkdirSync(HISTORIES_DIR, { recursive: true });
-  const saved = new Map<string, number>(readdirSync(HISTORIES_DIR).map((file) => [file.replace(/-\d+\.json$/, ''), 0]));
-  for (const file of readdirSync(HISTORIES_DIR)) {
-    const type = file.replace(/-\d+\.json$/, '');
-    saved.set(type, (saved.get(type) ?? 0) + 1);
-  }
   for await (const execution of env.client.workflow.list({ query: "ExecutionStatus != 'Running'" })) {
-    const count = saved.get(execution.type) ?? 0;
+    if (wanted && !wanted.has(execution.type)) continue;
+    const count = recordedHere.get(execution.type) ?? 0;
     if (count >= HISTORIES_PER_TYPE) continue;
     const history = await env.client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
-    writeFileSync(path.join(HISTORIES_DIR, `${execution.type}-${count + 1}.json`), historyToJSON(history));
-    saved.set(execution.type, count + 1);
+    saveUnderNextNumber(execution.type, historyToJSON(history));
+    recordedHere.set(execution.type, count + 1);
+  }
+}
+
+/** `wx` so that test files recording in parallel never overwrite each other's (or older) histories. */
+function saveUnderNextNumber(type: string, json: string): void {
+  const numbers = readdirSync(HISTORIES_DIR)
+    .map((file) => new RegExp(`^${type}-(\\d+)\\.json$`).exec(file)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number);
+  for (let n = Math.max(0, ...numbers) + 1; ; n++) {
+    try {
+      writeFileSync(path.join(HISTORIES_DIR, `${type}-${n}.json`), json, { flag: 'wx' });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
   }
 }
