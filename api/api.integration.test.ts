@@ -1,8 +1,9 @@
 /**
  * The HTTP contract over real HTTP, against the devserver, a worker with the real activities and
  * Redis nodes as local processes: every route's success and failure statuses, 202 + polling an
- * operation to its end, auth on every route, the served OpenAPI document, metrics, and the fuzz
- * test (malformed input on every route → 4xx problem+json, state unchanged).
+ * operation to its end, auth on every route (admin-only reads included), the served OpenAPI
+ * document, metrics, no password in the log, and the fuzz test (malformed input on every route →
+ * 4xx problem+json, state unchanged).
  *
  * One environment and two clusters for the whole file: `alpha` (single) and `bravo` (primary-replica,
  * restored from a backup of alpha). Tests run in order and build on each other.
@@ -28,6 +29,8 @@ const SOURCE_PASSWORD = 'migration-source-secret-5521';
 let api: ApiEnvironment;
 let source: ChildProcess | undefined;
 let sourcePort: number;
+/** The admin password of alpha (as served by the credentials route), checked against the log at the end. */
+let credentialsOfAlpha: string;
 /** Every answer seen, checked at the end for the migration source's password. */
 const seen: string[] = [];
 
@@ -92,7 +95,7 @@ async function startSourceRedis(): Promise<void> {
 }
 
 beforeAll(async () => {
-  [api] = await Promise.all([startApiEnvironment(), startSourceRedis()]);
+  [api] = await Promise.all([startApiEnvironment({ captureLog: true }), startSourceRedis()]);
 });
 
 afterAll(async () => {
@@ -179,6 +182,37 @@ describe('the API over HTTP', () => {
     expect(none.clusters).toEqual([]);
   });
 
+  it("serves a cluster's credentials to admin tokens only, never cached, and never logged", async () => {
+    const alpha = await state('alpha');
+    const answer = await call('GET', '/v1/clusters/alpha/credentials');
+    const info = expectShape(schemas.ConnectionInfo, answer);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(info).toMatchObject({ cluster: 'alpha', engine: 'redis', ...alpha.endpoint, user: 'dbco_admin' });
+    expect(info.database).toBeUndefined();
+    expect(info.password.length).toBeGreaterThanOrEqual(16);
+    const uri = new URL(info.uri);
+    expect([uri.protocol, uri.hostname, uri.port, decodeURIComponent(uri.password)]).toEqual([
+      'redis:',
+      alpha.endpoint!.host,
+      String(alpha.endpoint!.port),
+      info.password,
+    ]);
+
+    const refused = await call('GET', '/v1/clusters/alpha/credentials', { token: READER.token });
+    expectProblem(refused, 403);
+    expect((refused.body as { detail: string }).detail).toContain(`token ${READER.name} has the read role`);
+    expectProblem(await call('GET', '/v1/clusters/nosuch/credentials'), 404);
+    expectProblem(await call('POST', '/v1/clusters/alpha/credentials'), 405);
+
+    const log = api.logLines();
+    expect(log.some((line) => line.includes('"msg":"cluster credentials read"') && line.includes(ADMIN.name))).toBe(
+      true,
+    );
+    expect(log.some((line) => line.includes('"route":"/v1/clusters/:name/credentials"'))).toBe(true);
+    expect(log.filter((line) => line.includes(info.password))).toEqual([]);
+    credentialsOfAlpha = info.password;
+  });
+
   it('refuses a taken name (409), an unsupported topology (422) and unknown clusters (404)', async () => {
     const body = { name: 'alpha', engine: 'redis', version: '7', mode: 'single', plan: PLAN };
     expectProblem(await call('POST', '/v1/clusters', { body }), 409);
@@ -214,7 +248,9 @@ describe('the API over HTTP', () => {
         expectProblem(answer, 401);
         expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
       }
-      if (route.method !== 'get') expectProblem(await call(method, path, { token: READER.token, body }), 403);
+      if (route.method !== 'get' || route.adminOnly) {
+        expectProblem(await call(method, path, { token: READER.token, body }), 403);
+      }
     }
     expectProblem(await call('GET', '/v1/clusters', { headers: { authorization: `Basic ${ADMIN.token}` } }), 401);
     expect((await call('GET', '/metrics', { token: READER.token })).status).toBe(200);
@@ -420,6 +456,7 @@ describe('operations on real clusters', () => {
     expectProblem(await remove('alpa'), 400, 'ConfirmationMismatchError');
     const deleted = await succeeded(await remove('alpha'));
     expectProblem(await call('GET', '/v1/clusters/alpha'), 404);
+    expectProblem(await call('GET', '/v1/clusters/alpha/credentials'), 404);
     expectProblem(await call('POST', '/v1/clusters/alpha/backups'), 404);
     const listed = expectShape(schemas.ClusterList, await call('GET', '/v1/clusters'));
     expect(listed.clusters.map((c) => c.name)).toEqual(['bravo']);
@@ -455,10 +492,18 @@ describe('operations on real clusters', () => {
     );
     expect(text).toMatch(/dbco_api_operations_started_total\{type="backup"\} [1-9]/);
     expect(text).toMatch(/dbco_api_operations_completed_total\{type="promote"\} 1/);
+    expect(text).toMatch(
+      /dbco_api_requests_total\{method="GET",route="\/v1\/clusters\/:name\/credentials",status="200"\} 1/,
+    );
   });
 
-  it('never shows the migration source password in an answer', () => {
+  it('never shows the migration source password in an answer, nor any password in the log', () => {
     expect(seen.filter((text) => text.includes(SOURCE_PASSWORD))).toEqual([]);
+    const log = api.logLines();
+    expect(log.length).toBeGreaterThan(100);
+    for (const secret of [SOURCE_PASSWORD, credentialsOfAlpha]) {
+      expect(log.filter((line) => line.includes(secret))).toEqual([]);
+    }
   });
 });
 

@@ -3,7 +3,7 @@
  *
  * Order of handling: metrics and logging wrap everything; public routes (`/healthz`, `/openapi.json`)
  * need no token; every other route needs a bearer token (401), and an admin token unless it only
- * reads (403), before its body is even parsed; then the body (JSON only, 415; at most 64 KB, 413),
+ * reads and is not admin-only (403), before its body is even parsed; then the body (JSON only, 415; at most 64 KB, 413),
  * then the route's schemas (400), then the handler. Every error becomes a problem document in
  * `api/errors.ts`.
  */
@@ -56,11 +56,17 @@ export function createApp(deps: ApiDeps): express.Express {
     deps.taskQueue,
     deps.temporalTimeoutMs ?? DEFAULT_TEMPORAL_TIMEOUT_MS,
   );
-  const context: RouteContext = { gateway, metrics, ...(deps.auditLog ? { auditLog: deps.auditLog } : {}) };
+  const context: RouteContext = {
+    gateway,
+    metrics,
+    logger: deps.logger,
+    ...(deps.auditLog ? { auditLog: deps.auditLog } : {}),
+  };
   let document: object | undefined;
   const routes: AnyRoute[] = apiRoutes(context, () => (document ??= buildOpenApiDocument(routes, openApiInfo)));
   const verifier = new TokenVerifier(deps.auth);
   const authenticate = requireToken(verifier);
+  const authenticateAdmin = requireToken(verifier, { adminOnly: true });
   const parseJson = express.json({ limit: BODY_LIMIT, type: ['application/json', 'application/*+json'] });
 
   const app = express();
@@ -69,7 +75,7 @@ export function createApp(deps: ApiDeps): express.Express {
   app.use(observe(deps, metrics));
 
   for (const route of routes) {
-    const stages = route.public ? [] : [authenticate, requireJsonBody, parseJson];
+    const stages = route.public ? [] : [route.adminOnly ? authenticateAdmin : authenticate, requireJsonBody, parseJson];
     app[route.method](expressPath(route.path), ...stages, toHandler(route));
   }
   app.use(authenticateUnknown(routes, authenticate));

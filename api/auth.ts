@@ -98,11 +98,16 @@ export class TokenVerifier {
 /** Reads (GET, HEAD) need any token; everything else needs an admin token. */
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+export interface TokenRequirement {
+  /** Admin tokens only, even to read (what the route reads is a secret, such as credentials). */
+  adminOnly?: boolean;
+}
+
 /**
- * Express middleware: answers 401 without a valid bearer token and 403 when a read token asks for a
- * change; otherwise stores the principal in `res.locals.principal`.
+ * Express middleware: answers 401 without a valid bearer token, and 403 when a read token asks for
+ * a change or for an admin-only route; otherwise stores the principal in `res.locals.principal`.
  */
-export function requireToken(verifier: TokenVerifier) {
+export function requireToken(verifier: TokenVerifier, requirement: TokenRequirement = {}) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const header = req.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header) : null;
@@ -115,10 +120,17 @@ export function requireToken(verifier: TokenVerifier) {
     }
     const principal = verifier.identify(match[1]);
     if (!principal) throw new AuthenticationError('the API token is not valid; check it or ask for a new one');
-    if (!READ_METHODS.has(req.method) && principal.role !== 'admin') {
-      throw new PermissionError(
-        `token ${principal.name} has the read role and may only read; use an admin token to ${req.method} ${req.path}`,
-      );
+    if (principal.role !== 'admin') {
+      if (requirement.adminOnly) {
+        throw new PermissionError(
+          `token ${principal.name} has the read role; ${req.method} ${req.path} is for admin tokens only`,
+        );
+      }
+      if (!READ_METHODS.has(req.method)) {
+        throw new PermissionError(
+          `token ${principal.name} has the read role and may only read; use an admin token to ${req.method} ${req.path}`,
+        );
+      }
     }
     res.locals.principal = principal;
     next();

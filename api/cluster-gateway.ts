@@ -6,8 +6,8 @@
 import { Client, WorkflowClient, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { defineSearchAttributeKey, SearchAttributeType, type UpdateDefinition } from '@temporalio/common';
-import { clusterWorkflowId, stateQuery, type ClusterInput } from '../workflows/cluster-api';
-import type { ClusterView, OperationRef } from '../workflows/types';
+import { clusterWorkflowId, credentialsQuery, stateQuery, type ClusterInput } from '../workflows/cluster-api';
+import type { ClusterView, Credentials, OperationRef } from '../workflows/types';
 
 export const CLUSTER_WORKFLOW_TYPE = 'clusterWorkflow';
 const FIRST_CHILD_WAIT_MS = 10_000;
@@ -57,6 +57,11 @@ export class ClusterGateway {
   /** The last state of a cluster, deleted or not (a closed workflow answers from its history). */
   lastState(name: string): Promise<ClusterView> {
     return this.bounded(() => this.client.workflow.getHandle(clusterWorkflowId(name)).query(stateQuery));
+  }
+
+  /** The secrets of a live cluster, through the entity's own query (its state never carries them). */
+  credentials(name: string): Promise<Credentials> {
+    return this.bounded(() => this.entity(name).query(credentialsQuery));
   }
 
   update<Ret, Arg>(name: string, update: UpdateDefinition<Ret, [Arg]>, arg: Arg): Promise<Ret> {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { connectionInfo } from './credentials-route';
+import type { ClusterView } from '../workflows/types';
+import { connectionInfo, readConnectionInfo, type ConnectionSource } from './connection-info';
+import { NoEndpointYetError, ResourceNotFoundError } from './errors';
 
 const admin = { adminUser: 'dbco_admin', adminPassword: 'p@ss:w/rd' };
 
@@ -33,5 +35,38 @@ describe('connectionInfo', () => {
     expect(info.host).toBe('::1');
     expect(new URL(info.uri).password).toBe('p%40ss%3Aw%2Frd');
     expect(decodeURIComponent(new URL(info.uri).password)).toBe(admin.adminPassword);
+  });
+});
+
+describe('readConnectionInfo', () => {
+  /** One cluster in a given state, answered from memory the way the entity's queries would. */
+  const source = (status: ClusterView['status'], endpoint?: { host: string; port: number }): ConnectionSource => ({
+    state: async () => ({ status, spec: { engine: 'redis' }, ...(endpoint ? { endpoint } : {}) }),
+    credentials: async () => admin,
+  });
+  const endpoint = { host: '127.0.0.1', port: 25000 };
+
+  it("answers a running cluster's connection through its endpoint", async () => {
+    expect(await readConnectionInfo(source('running', endpoint), 'cache')).toEqual(
+      connectionInfo('cache', 'redis', endpoint, admin),
+    );
+  });
+
+  it('refuses a deleted or deleting cluster as not found (404)', async () => {
+    for (const status of ['deleted', 'deleting'] as const) {
+      const error = await readConnectionInfo(source(status, endpoint), 'cache').catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(ResourceNotFoundError);
+      expect((error as ResourceNotFoundError).status).toBe(404);
+    }
+  });
+
+  it('refuses a cluster whose endpoint does not exist yet (409), saying to ask again later', async () => {
+    for (const status of ['deploying', 'failed'] as const) {
+      const error = await readConnectionInfo(source(status), 'cache').catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(NoEndpointYetError);
+      expect((error as NoEndpointYetError).status).toBe(409);
+      expect((error as NoEndpointYetError).detail).toMatch(`cluster cache has no endpoint yet (status ${status})`);
+      expect((error as NoEndpointYetError).detail).not.toContain(admin.adminPassword);
+    }
   });
 });

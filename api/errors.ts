@@ -118,6 +118,19 @@ export class NameTakenError extends ApiError {
   }
 }
 
+/** The cluster exists but cannot be reached yet: its first deploy has not pointed its endpoint at a node. */
+export class NoEndpointYetError extends ApiError {
+  override readonly name = 'NoEndpointYetError';
+  constructor(cluster: string, status: string) {
+    super(
+      409,
+      'Conflict',
+      `cluster ${cluster} has no endpoint yet (status ${status}); ask again once its deploy has finished`,
+      problemType('no-endpoint-yet'),
+    );
+  }
+}
+
 export class PreconditionError extends ApiError {
   override readonly name = 'PreconditionError';
   constructor(detail: string) {

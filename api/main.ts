@@ -12,7 +12,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import express from 'express';
+import type express from 'express';
 import { promises as fs } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +26,6 @@ import { createWorker, DEFAULT_WORKFLOWS_PATH } from '../activities/worker';
 import { DevServer } from '../devserver/src/server';
 import { createApp } from './app';
 import { ConfigurationError, readProductConfig, resolveApiTokens, type ProductConfig } from './config';
-import { credentialsRoute } from './credentials-route';
 import { createLogger, fieldLogger, temporalLogger } from './logger';
 
 /** The search attributes the cluster workflows set; the namespace must know them before clusters start. */
@@ -137,10 +136,7 @@ export async function startProduct(config: ProductConfig, logger: Logger): Promi
       logger: logger.child({ component: 'api' }),
       metrics,
     };
-    const app = express();
-    app.disable('x-powered-by');
-    app.use(credentialsRoute(apiDeps));
-    app.use(createApp(apiDeps));
+    const app = createApp(apiDeps);
     const server = await listen(app, config.host, config.port);
     parts.push({ name: 'http', stop: () => closeServer(server) });
     const url = `http://${urlHost(config.host)}:${(server.address() as AddressInfo).port}`;

@@ -4,6 +4,7 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { apiRoutes } from './app';
@@ -16,6 +17,7 @@ const connection = Connection.lazy({ address: '127.0.0.1:1' });
 const context = {
   gateway: new ClusterGateway(new Client({ connection }), 'unused', 1_000),
   metrics: new ApiMetrics(new Registry()),
+  logger: pino({ level: 'silent' }),
 };
 const routes = apiRoutes(context, () => ({}));
 const document = buildOpenApiDocument(routes, { title: 'test', version: '0' }) as {
@@ -60,6 +62,16 @@ describe('the OpenAPI document', () => {
     for (const status of ['400', '401', '403', '409', '413', '415', '422']) {
       expect(create.responses[status].content, status).toHaveProperty('application/problem+json');
     }
+    // Reads need no admin token, except the admin-only ones (403 for read tokens).
+    const credentials = document.paths['/v1/clusters/{name}/credentials'].get as {
+      responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+    };
+    expect(credentials.responses['200'].content?.['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/ConnectionInfo',
+    });
+    for (const status of ['401', '403', '404', '409', '504'])
+      expect(credentials.responses, status).toHaveProperty(status);
+    expect(document.paths['/v1/clusters/{name}'].get.responses).not.toHaveProperty('403');
     // Public routes opt out of the bearer requirement.
     expect(document.paths['/healthz'].get.security).toEqual([]);
     expect(document.paths['/metrics'].get.security).toBeUndefined();

@@ -12,9 +12,9 @@ import { Problem } from './response-schemas';
 const COMMON_PROBLEMS: Record<number, string> = {
   400: 'invalid input (each wrong field is named) or malformed JSON',
   401: 'no token, or not a valid one',
-  403: 'a read token asked for a change',
+  403: 'a read token asked for a change, or for an admin-only route',
   404: 'the cluster, node, backup, schedule, migration or operation does not exist',
-  409: 'the cluster is busy with another operation, or the name is taken',
+  409: 'the cluster is busy with another operation, the name is taken, or the cluster has no endpoint yet',
   413: 'the body is too large',
   415: 'the body is not JSON',
   422: 'a precondition failed (unhealthy node, termination protection on, …)',
@@ -83,7 +83,7 @@ function operationOf(route: AnyRoute): JsonSchema {
   for (const [status, doc] of Object.entries(route.responses)) responses[status] = responseOf(doc);
   const problemStatuses = new Set(route.problems);
   if (!route.public) [400, 401].forEach((s) => problemStatuses.add(s));
-  if (!route.public && route.method !== 'get') problemStatuses.add(403);
+  if (!route.public && (route.method !== 'get' || route.adminOnly)) problemStatuses.add(403);
   if (route.body) [413, 415].forEach((s) => problemStatuses.add(s));
   if (!route.public) problemStatuses.add(503);
   for (const status of [...problemStatuses].sort()) {
@@ -128,7 +128,7 @@ export function buildOpenApiDocument(routes: AnyRoute[], info: { title: string; 
     info: {
       ...info,
       description:
-        'Managed database clusters on Temporal. Long operations answer 202 with an operation to poll; errors are RFC 9457 problem documents. Authenticate with `Authorization: Bearer <token>`; read tokens may only GET.',
+        'Managed database clusters on Temporal. Long operations answer 202 with an operation to poll; errors are RFC 9457 problem documents. Authenticate with `Authorization: Bearer <token>`; read tokens may only GET, and not the admin-only routes (cluster credentials).',
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],

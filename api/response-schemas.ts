@@ -238,6 +238,25 @@ export const OperationStatus = named(
   }),
 );
 
+export const ConnectionInfo = named(
+  'ConnectionInfo',
+  z.object({
+    cluster: z.string(),
+    engine: Engine,
+    host: z.string().describe('the cluster endpoint: always reaches the current primary'),
+    port: z.int(),
+    user: z.string().describe("the cluster's admin user"),
+    password: z.string(),
+    database: z.string().optional().describe('PostgreSQL flavours: the database every cluster has'),
+    uri: z
+      .string()
+      .describe(
+        'postgresql://, mysql:// or redis:// URI with user and password percent-encoded (psql, mysql, redis-cli -u)',
+      ),
+  }),
+  'How to connect to a cluster as its admin user. Secret: served to admin tokens only, with Cache-Control: no-store.',
+);
+
 export const Health = named(
   'Health',
   z.object({ status: z.literal('ok'), temporal: z.object({ serverVersion: z.string().optional() }) }),

@@ -45,6 +45,11 @@ export interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z
   tag: string;
   /** Public routes need no token. */
   public?: boolean;
+  /**
+   * Admin tokens only, even though it only reads (what it reads is a secret). Routes that change
+   * something need an admin token anyway (`requireToken`).
+   */
+  adminOnly?: boolean;
   params?: P;
   query?: Q;
   body?: B;

@@ -1,6 +1,7 @@
-/** Clusters: create (also from a backup), list, read, change settings, delete; their operations. */
+/** Clusters: create (also from a backup), list, read, change settings, delete; their operations and credentials. */
 import { deleteClusterUpdate, updateSettingsUpdate } from '../../workflows/cluster-api';
 import { createCluster } from '../cluster-creation';
+import { readConnectionInfo } from '../connection-info';
 import { defineRoute, type AnyRoute } from '../route-kit';
 import {
   ClusterParams,
@@ -9,7 +10,7 @@ import {
   ListClustersQuery,
   SettingsPatch,
 } from '../schemas';
-import { ClusterList, ClusterView, OperationAccepted, OperationList } from '../response-schemas';
+import { ClusterList, ClusterView, ConnectionInfo, OperationAccepted, OperationList } from '../response-schemas';
 import { accepted, CLUSTER_PROBLEMS, clusterUrl, UPDATE_PROBLEMS, type RouteContext } from './context';
 
 export function clusterRoutes(context: RouteContext): AnyRoute[] {
@@ -114,6 +115,24 @@ export function clusterRoutes(context: RouteContext): AnyRoute[] {
           status: 200,
           body: { ...(state.operation ? { current: state.operation } : {}), history: state.history },
         };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/clusters/{name}/credentials',
+      operationId: 'getClusterCredentials',
+      tag: 'clusters',
+      summary: "How to connect as the cluster's admin user: endpoint, user, password, URI (admin tokens only)",
+      description:
+        'The password is a secret: only admin tokens may read it (403 for read tokens), and the answer carries `Cache-Control: no-store`. 409 until the first deploy has pointed the endpoint at a node.',
+      adminOnly: true,
+      params: ClusterParams,
+      responses: { 200: { description: 'the connection', schema: ConnectionInfo } },
+      problems: [404, 409, 504],
+      handler: async ({ params, actor }) => {
+        const info = await readConnectionInfo(gateway, params.name);
+        context.logger.info({ cluster: info.cluster, actor }, 'cluster credentials read');
+        return { status: 200, headers: { 'Cache-Control': 'no-store' }, body: info };
       },
     }),
   ];

@@ -1,4 +1,5 @@
-/** What route modules share: Temporal access, metrics, the audit log, and the 202 answer. */
+/** What route modules share: Temporal access, metrics, the audit log, the log, and the 202 answer. */
+import type { Logger } from 'pino';
 import type { OperationRef } from '../../workflows/types';
 import type { ClusterGateway } from '../cluster-gateway';
 import type { AuditLogReader } from '../deps';
@@ -9,6 +10,8 @@ export interface RouteContext {
   gateway: ClusterGateway;
   metrics: ApiMetrics;
   auditLog?: AuditLogReader;
+  /** For events worth a line of their own beyond the request log (who read a cluster's credentials). */
+  logger: Logger;
 }
 
 export const clusterUrl = (name: string) => `/v1/clusters/${name}`;

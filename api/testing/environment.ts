@@ -3,6 +3,8 @@
  * (through `test/temporal-env.ts`), a worker running the product's workflows with the real
  * activities over a temp data directory (nodes are local processes), and `createApp` listening on
  * 127.0.0.1 on a free port. `teardown()` stops every process and removes the directory.
+ * With `captureLog`, the API's log lines (debug and up, redaction as in the product) are kept for the
+ * test to read.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -11,7 +13,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createActivities, createDefaultDeps, readActivitiesConfig, type DefaultDeps } from '../../activities';
 import { createWorker } from '../../activities/worker';
@@ -20,6 +21,7 @@ import { PRODUCT_SEARCH_ATTRIBUTES } from '../../test/workflow-harness';
 import { reapAll } from '../../vm/local';
 import { createApp } from '../app';
 import type { AuthConfig } from '../auth';
+import { createLogger } from '../logger';
 
 export const TASK_QUEUE = 'api-test';
 export const ADMIN = { name: 'ops-admin', token: 'admin-token-0123456789abcdef' };
@@ -48,10 +50,17 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
+export interface ApiEnvironmentOptions {
+  /** Keep the API's log lines (JSON, at debug) in memory; `logLines()` returns them. */
+  captureLog?: boolean;
+}
+
 export interface ApiEnvironment {
   baseUrl: string;
   env: TestWorkflowEnvironment;
   metrics: Registry;
+  /** The API's log lines so far (empty unless started with `captureLog`). */
+  logLines(): string[];
   request(method: string, urlPath: string, options?: RequestOptions): Promise<HttpAnswer>;
   teardown(): Promise<void>;
 }
@@ -65,7 +74,7 @@ function quietRuntime(): void {
   }
 }
 
-export async function startApiEnvironment(): Promise<ApiEnvironment> {
+export async function startApiEnvironment(options: ApiEnvironmentOptions = {}): Promise<ApiEnvironment> {
   quietRuntime();
   const cleanups: (() => Promise<unknown>)[] = [];
   const teardown = async () => {
@@ -113,12 +122,13 @@ export async function startApiEnvironment(): Promise<ApiEnvironment> {
     });
 
     const metrics = new Registry();
+    const lines: string[] = [];
     const app = createApp({
       client: env.client,
       taskQueue: TASK_QUEUE,
       auth: AUTH,
       auditLog: deps.audit,
-      logger: pino({ level: process.env.API_TEST_LOG ? 'debug' : 'silent' }),
+      logger: apiLogger(options, lines),
       metrics,
     });
     const server: Server = createServer(app);
@@ -132,11 +142,34 @@ export async function startApiEnvironment(): Promise<ApiEnvironment> {
     );
     const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    return { baseUrl, env, metrics, request: (m, p, o) => request(baseUrl, m, p, o), teardown };
+    return {
+      baseUrl,
+      env,
+      metrics,
+      logLines: () => [...lines],
+      request: (m, p, o) => request(baseUrl, m, p, o),
+      teardown,
+    };
   } catch (err) {
     await teardown();
     throw err;
   }
+}
+
+/** The product's logger (its redaction included); quiet unless captured or API_TEST_LOG is set. */
+function apiLogger(options: ApiEnvironmentOptions, lines: string[]) {
+  const echo = Boolean(process.env.API_TEST_LOG);
+  if (!options.captureLog && !echo) return createLogger({ level: 'silent', pretty: false });
+  return createLogger({
+    level: 'debug',
+    pretty: false,
+    destination: {
+      write(line: string) {
+        if (options.captureLog) lines.push(line);
+        if (echo) process.stderr.write(line);
+      },
+    },
+  });
 }
 
 async function request(baseUrl: string, method: string, urlPath: string, options: RequestOptions = {}) {
