@@ -3,7 +3,15 @@
  * recorded the entry as running; it becomes completed here, or defunct if this fails.
  */
 import { refuse } from './errors';
-import { acts, longActs, type OperationOutcome, primaryOf, targetOf, trackProgress } from './operation';
+import {
+  acts,
+  completedBackup,
+  longActs,
+  type OperationOutcome,
+  primaryOf,
+  targetOf,
+  trackProgress,
+} from './operation';
 import type { BackupParams, OperationInput } from './operation-params';
 
 export async function backupWorkflow({ context, params }: OperationInput<BackupParams>): Promise<OperationOutcome> {
@@ -20,17 +28,6 @@ export async function backupWorkflow({ context, params }: OperationInput<BackupP
   const result = await longActs.takeBackup(targetOf(context, primary), params.backup.key);
   return {
     summary: `backup ${params.backup.id} of ${primary.name}: ${result.sizeBytes} bytes`,
-    backupsAdded: [
-      {
-        ...params.backup,
-        status: 'completed',
-        sourceNode: primary.name,
-        finishedAt: new Date().toISOString(),
-        sizeBytes: result.sizeBytes,
-        sha256: result.sha256,
-        location: result.location,
-        position: result.position,
-      },
-    ],
+    backupsAdded: [completedBackup(params.backup, result, primary.name)],
   };
 }

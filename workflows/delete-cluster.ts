@@ -3,7 +3,15 @@
  * Unless the user opted out, take a final backup (kept 15 days by the entity), then deprovision
  * every node, remove the endpoint, delete the schedules and every other backup.
  */
-import { acts, longActs, type OperationOutcome, primaryOf, targetOf, trackProgress } from './operation';
+import {
+  acts,
+  completedBackup,
+  longActs,
+  type OperationOutcome,
+  primaryOf,
+  targetOf,
+  trackProgress,
+} from './operation';
 import type { DeleteParams, OperationInput } from './operation-params';
 import { scheduleActivities } from './schedules';
 import type { BackupEntry } from './types';
@@ -20,15 +28,7 @@ export async function deleteClusterWorkflow({
   const primary = primaryOf(context.nodes);
   if (params.finalBackup && primary) {
     const result = await longActs.takeBackup(targetOf(context, primary), params.finalBackup.key);
-    backupsAdded.push({
-      ...params.finalBackup,
-      status: 'completed',
-      finishedAt: new Date().toISOString(),
-      sizeBytes: result.sizeBytes,
-      sha256: result.sha256,
-      location: result.location,
-      position: result.position,
-    });
+    backupsAdded.push(completedBackup(params.finalBackup, result));
   } else {
     progress.log('no final backup (opted out or no primary)');
   }

@@ -8,7 +8,15 @@
 import { condition, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
 import type { SourceCheckReport } from '../activities/contract';
 import { refuse } from './errors';
-import { acts, longActs, type OperationOutcome, primaryOf, targetOf, trackProgress } from './operation';
+import {
+  acts,
+  completedBackup,
+  longActs,
+  type OperationOutcome,
+  primaryOf,
+  targetOf,
+  trackProgress,
+} from './operation';
 import type { MigrationParams, OperationInput } from './operation-params';
 import { seedReplica } from './replicas';
 import type { Engine, ExternalSourceInput, NodeInfo } from './types';
@@ -166,18 +174,7 @@ export async function migrationWorkflow({
   log('migration complete');
   return {
     summary: `migrated ${source!.host}:${source!.port} into ${context.spec.name}`,
-    backupsAdded: [
-      {
-        ...params.preMigrationBackup,
-        sourceNode: primary.name,
-        status: 'completed',
-        finishedAt: new Date().toISOString(),
-        sizeBytes: backup.sizeBytes,
-        sha256: backup.sha256,
-        location: backup.location,
-        position: backup.position,
-      },
-    ],
+    backupsAdded: [completedBackup(params.preMigrationBackup, backup, primary.name)],
   };
 }
 

@@ -3,7 +3,7 @@
  * returns, its progress Query, and the activity proxies with their timeouts and retry policies.
  */
 import { defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
-import type { ClusterActivities, NodeTarget } from '../activities/contract';
+import type { BackupResult, ClusterActivities, NodeTarget } from '../activities/contract';
 import type {
   BackupEntry,
   ClusterSettings,
@@ -89,6 +89,20 @@ export function targetOf(context: Pick<OperationContext, 'spec' | 'credentials'>
 
 export function primaryOf(nodes: readonly NodeInfo[]): NodeInfo | undefined {
   return nodes.find((n) => n.role === 'primary');
+}
+
+/** The catalogue entry the entity planned (status running), completed with what the store recorded. */
+export function completedBackup(planned: BackupEntry, result: BackupResult, sourceNode?: string): BackupEntry {
+  return {
+    ...planned,
+    ...(sourceNode ? { sourceNode } : {}),
+    status: 'completed',
+    finishedAt: new Date().toISOString(),
+    sizeBytes: result.sizeBytes,
+    sha256: result.sha256,
+    location: result.location,
+    position: result.position,
+  };
 }
 
 /** Errors no retry can fix; activities raise them as non-retryable failures. */

@@ -9,7 +9,15 @@
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { NodeHealthReport } from '../activities/contract';
 import { refuse } from './errors';
-import { acts, longActs, type OperationOutcome, primaryOf, targetOf, trackProgress } from './operation';
+import {
+  acts,
+  completedBackup,
+  longActs,
+  type OperationOutcome,
+  primaryOf,
+  targetOf,
+  trackProgress,
+} from './operation';
 import type { OperationInput, PromoteParams } from './operation-params';
 import type { NodeInfo } from './types';
 
@@ -79,18 +87,7 @@ export async function promoteWorkflow({ context, params }: OperationInput<Promot
     summary: `${candidate.name} promoted; ${oldPrimary.name} is now a replica`,
     nodes,
     endpoint,
-    backupsAdded: [
-      {
-        ...params.postPromoteBackup,
-        sourceNode: candidate.name,
-        status: 'completed',
-        finishedAt: new Date().toISOString(),
-        sizeBytes: backup.sizeBytes,
-        sha256: backup.sha256,
-        location: backup.location,
-        position: backup.position,
-      },
-    ],
+    backupsAdded: [completedBackup(params.postPromoteBackup, backup, candidate.name)],
   };
 }
 
