@@ -51,6 +51,11 @@ export class BackupChecksumError extends InfraError {
   readonly retryable = false;
 }
 
+/** A backup key the store cannot hold (keys are made by the product, so this is a bug, not bad luck). */
+export class InvalidBackupKeyError extends InfraError {
+  readonly retryable = false;
+}
+
 /** The node's engine is not (yet) answering; retrying later may help. */
 export class NodeNotReadyError extends InfraError {
   readonly retryable = true;

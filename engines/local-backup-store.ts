@@ -4,7 +4,7 @@ import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BackupChecksumError } from './errors';
+import { BackupChecksumError, InvalidBackupKeyError } from './errors';
 import type { BackupStore, StoredObject } from './types';
 
 const KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/;
@@ -17,7 +17,10 @@ export class LocalBackupStore implements BackupStore {
   constructor(readonly baseDir: string) {}
 
   pathOf(key: string): string {
-    if (!KEY_PATTERN.test(key)) throw new Error(`invalid backup key ${JSON.stringify(key)}`);
+    if (!KEY_PATTERN.test(key))
+      throw new InvalidBackupKeyError(
+        `invalid backup key ${JSON.stringify(key)}: use letters, digits, '.', '_', '-' and '/'`,
+      );
     return path.join(this.baseDir, key);
   }
 
