@@ -6,7 +6,7 @@
  * and this process has no child left.
  */
 import type { Client } from '@temporalio/client';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createE2eEnv } from '../../test/e2e/e2e-env';
 import { processesUsing } from '../../test/e2e/e2e-processes';
@@ -14,8 +14,8 @@ import { processesUsing } from '../../test/e2e/e2e-processes';
 export interface Leftovers {
   /** Engine, firewall or endpoint processes still running at the end (reaped then). */
   reaped: string[];
-  /** Processes still there after the cleanup: a bug to report. */
-  stillRunning: string[];
+  /** Processes (or the temporary directory) still there after the cleanup: a bug to report. */
+  remaining: string[];
 }
 
 export interface BenchEnvironment {
@@ -37,7 +37,9 @@ export async function startEnvironment(): Promise<BenchEnvironment> {
     release() {
       released ??= (async () => {
         const reaped = await e2e.teardown();
-        return { reaped, stillRunning: await survivors(e2e.root) };
+        const remaining = await survivors(e2e.root);
+        if (existsSync(e2e.root)) remaining.push(`directory ${e2e.root}`);
+        return { reaped, remaining };
       })();
       return released;
     },

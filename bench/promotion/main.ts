@@ -12,7 +12,7 @@
  */
 import os from 'node:os';
 import { benchmarkEngine, type EngineResult } from './engine-run';
-import { startEnvironment, type BenchEnvironment } from './environment';
+import { startEnvironment, type BenchEnvironment, type Leftovers } from './environment';
 import { BenchUsageError } from './errors';
 import { parseOptions, USAGE } from './options';
 import { engineReport } from './report';
@@ -25,6 +25,16 @@ function machineNote(): string {
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}`;
+}
+
+function reportLeftovers(leftovers: Leftovers): void {
+  if (leftovers.reaped.length > 0) log(`reaped at the end (still running then): ${leftovers.reaped.join(', ')}`);
+  if (leftovers.remaining.length > 0) {
+    log(`STILL THERE after cleanup: ${leftovers.remaining.join('; ')}`);
+    process.exitCode = 1;
+  } else {
+    log('cleanup checked: no engine, front, worker or devserver process left, temporary directory removed');
+  }
 }
 
 /** After a signal, the handler releases everything and exits the process; main has nothing more to do. */
@@ -55,7 +65,7 @@ async function main(): Promise<number> {
     // A signal during startup: the environment is released once it is up (or has failed and cleaned up).
     void starting
       .then((started) => started.release())
-      .catch(() => undefined)
+      .then(reportLeftovers, () => undefined)
       .finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
@@ -63,23 +73,20 @@ async function main(): Promise<number> {
 
   const results: EngineResult[] = [];
   try {
-    environment = await starting;
+    try {
+      environment = await starting;
+    } catch (err) {
+      // A signal during startup kills the devserver too (same process group): not an error to print.
+      if (interrupted) return untilTheSignalHandlerExits();
+      throw err;
+    }
     if (interrupted) return untilTheSignalHandlerExits();
     for (const engine of options.engines) {
       results.push(await benchmarkEngine(environment.client, engine, options.rounds, log));
       if (interrupted) return untilTheSignalHandlerExits();
     }
   } finally {
-    if (!interrupted) {
-      const leftovers = await environment?.release();
-      if (leftovers?.reaped.length) log(`reaped at the end (left by a failed run): ${leftovers.reaped.join(', ')}`);
-      if (leftovers?.stillRunning.length) {
-        log(`STILL RUNNING after cleanup: ${leftovers.stillRunning.join('; ')}`);
-        process.exitCode = 1;
-      } else if (leftovers) {
-        log('cleanup checked: no engine, front, worker or devserver process left, temporary directory removed');
-      }
-    }
+    if (!interrupted && environment) reportLeftovers(await environment.release());
   }
 
   console.log(`\nPromotion benchmark: ${options.rounds} promotion(s) per engine; ${machineNote()} at the end\n`);
