@@ -45,16 +45,24 @@ async function accepting(node: EngineNode): Promise<boolean> {
   }
 }
 
+const PROMOTION_LIMIT_MS = 120_000;
+const PROMOTION_POLL_MS = 5;
+
 /** Promotes a standby (no-op on a primary) and leaves it unfenced and following nobody. */
 export async function promoteNode(ctx: DriverContext, node: EngineNode): Promise<void> {
   const promoted = await withClient(adminTarget(node), async (client) => {
     const recovery = await client.query<{ r: boolean }>('select pg_is_in_recovery() as r');
     if (!recovery.rows[0]!.r) return false;
-    const result = await client.query<{ ok: boolean }>('select pg_promote(true, 120) as ok');
-    if (!result.rows[0]!.ok) {
-      throw new NodeNotReadyError(`node ${node.name} did not finish promotion within 120 s; see its log`);
+    // pg_promote(wait => true) checks ten times a second; asking without waiting and looking more
+    // often ends the promotion (and the clients' downtime) up to 100 ms sooner.
+    await client.query('select pg_promote(false)');
+    const deadline = Date.now() + PROMOTION_LIMIT_MS;
+    while (Date.now() < deadline) {
+      const still = await client.query<{ r: boolean }>('select pg_is_in_recovery() as r');
+      if (!still.rows[0]!.r) return true;
+      await sleep(PROMOTION_POLL_MS);
     }
-    return true;
+    throw new NodeNotReadyError(`node ${node.name} did not finish promotion within 120 s; see its log`);
   });
   const state = await readState(nodeLayout(node.dataDir));
   await applyState(ctx, node, { lineage: state.lineage, fenced: false });

@@ -104,7 +104,8 @@ export async function reloadConfig(node: EngineNode, timeoutMs = 15_000): Promis
       return result.rows[0]!.newer;
     });
     if (newer) return;
-    await sleep(50);
+    // Short: a fence waits on this reload, and clients wait on the fence.
+    await sleep(10);
   }
   throw new NodeNotReadyError(
     `PostgreSQL on node ${node.name} did not reload its configuration within ${timeoutMs} ms`,
