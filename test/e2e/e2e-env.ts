@@ -12,7 +12,7 @@ import { reapAll } from '../../vm/local';
 import { createLocalEnv, PROJECT_ROOT, workflowBundle } from '../temporal-env';
 import { PRODUCT_SEARCH_ATTRIBUTES } from '../workflow-harness';
 import { ProcessTracker } from './e2e-processes';
-import { killAllWorkers, startWorkerProcess, type WorkerProcess } from './e2e-worker';
+import { startWorkerProcess, type WorkerProcess } from './e2e-worker';
 
 export const TASK_QUEUE = 'clusters';
 
@@ -49,6 +49,8 @@ export async function createE2eEnv(label: string): Promise<E2eEnv> {
 
   let env: TestWorkflowEnvironment | undefined;
   const processes = new ProcessTracker(vmDir);
+  /** Every worker this environment started (other files' and tests' workers are not ours to end). */
+  const workers: WorkerProcess[] = [];
   const e2e: E2eEnv = {
     get env() {
       return env!;
@@ -60,17 +62,19 @@ export async function createE2eEnv(label: string): Promise<E2eEnv> {
     processes,
     worker: undefined,
     async startWorker() {
-      e2e.worker = await startWorkerProcess(
+      const worker = await startWorkerProcess(
         { address: env!.address, namespace: 'default', taskQueue: TASK_QUEUE, workflowCodePath, dataDir },
         logDir,
       );
-      return e2e.worker;
+      workers.push(worker);
+      e2e.worker = worker;
+      return worker;
     },
     async teardown() {
       let leftovers: string[];
       try {
         await e2e.worker?.stop();
-        await killAllWorkers();
+        await Promise.all(workers.map((worker) => worker.kill()));
         leftovers = await processes.alive();
         await reapAll(vmDir);
         await env?.teardown();

@@ -177,6 +177,7 @@ export function describeEngineScenario(kit: EngineKit, cluster: string): void {
       } finally {
         await writer.stop();
       }
+      timings.record('promote: longest gap between acknowledged writes', writer.longestGapMs);
       expect(primaryOf(view).name).toBe(target);
       expect(view.nodes.filter((n) => n.role === 'replica').map((n) => n.name)).toEqual([`${cluster}1`, `${cluster}3`]);
       const newPrimary = primaryOf(view);

@@ -27,7 +27,6 @@ export interface WorkerProcess {
 }
 
 let started = 0;
-const live = new Set<ChildProcess>();
 
 export async function startWorkerProcess(config: WorkerProcessConfig, logDir: string): Promise<WorkerProcess> {
   const logFile = path.join(logDir, `worker-${++started}.log`);
@@ -43,13 +42,7 @@ export async function startWorkerProcess(config: WorkerProcessConfig, logDir: st
   } finally {
     closeSync(log);
   }
-  live.add(child);
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      live.delete(child);
-      resolve();
-    }),
-  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const gone = () => child.exitCode !== null || child.signalCode !== null;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -87,18 +80,4 @@ export async function startWorkerProcess(config: WorkerProcessConfig, logDir: st
       clearTimeout(force);
     },
   };
-}
-
-/** Kills every worker process still running (a failing test's teardown). */
-export async function killAllWorkers(): Promise<void> {
-  await Promise.all(
-    [...live].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
 }

@@ -16,6 +16,9 @@ export class Writer {
   readonly acknowledged: number[] = [];
   failed = 0;
   lastError: string | undefined;
+  /** The longest time between two consecutive acknowledged writes: the write outage clients saw. */
+  longestGapMs = 0;
+  private lastAcknowledgedAt: number | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly waiters: { count: number; resolve: () => void }[] = [];
@@ -62,6 +65,10 @@ export class Writer {
         client ??= await this.kit.connect(this.endpoint);
         await client.insert(id, `${this.label} ${id}`);
         this.acknowledged.push(id);
+        const now = Date.now();
+        if (this.lastAcknowledgedAt !== undefined)
+          this.longestGapMs = Math.max(this.longestGapMs, now - this.lastAcknowledgedAt);
+        this.lastAcknowledgedAt = now;
         this.wake();
       } catch (err) {
         this.failed++;
