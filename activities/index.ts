@@ -13,7 +13,7 @@ import type { ClusterActivities, NodeTarget } from './contract';
 import { hasReplicaSlots, type ActivityLogger, type EngineRegistry } from './engine-registry';
 import { IncompleteBackupError } from './errors';
 import { withFailureMapping } from './failures';
-import { abortableStore, whileHeartbeating } from './heartbeat';
+import { abortableStore, whileHeartbeating, withHeartbeats } from './heartbeat';
 import { engineNodeOf, healthReport, provisionedNodeInfo } from './node-target';
 import type { Notifier } from './notifier';
 import type { ScheduleGateway } from './schedules';
@@ -185,7 +185,7 @@ export function createActivities(deps: ActivityDeps): ClusterActivities {
     },
   };
 
-  return withFailureMapping(activities, deps.logger);
+  return withHeartbeats(withFailureMapping(activities, deps.logger));
 }
 
 /** The same for every attempt of one activity execution, different for every other execution. */

@@ -120,13 +120,16 @@ const FINAL_ERRORS = [
 /** Quick engine and VM calls. */
 export const acts = proxyActivities<ClusterActivities>({
   startToCloseTimeout: '2 minutes',
+  // Every activity heartbeats (activities/heartbeat.ts): a worker that dies mid-step is noticed in
+  // seconds, which matters most after a fence, when the cluster takes no writes until the step resumes.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1s', maximumInterval: '20s', maximumAttempts: 8, nonRetryableErrorTypes: FINAL_ERRORS },
 });
 
 /** Backups, restores and copies: long, heartbeating. */
 export const longActs = proxyActivities<ClusterActivities>({
   startToCloseTimeout: '6 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '2s',
     maximumInterval: '1 minute',
