@@ -17,7 +17,7 @@ async function heartbeatsOf<T>(
   const environment = new MockActivityEnvironment();
   const beats: unknown[] = [];
   environment.on('heartbeat', (details: unknown) => beats.push(details));
-  const running = environment.run(fn);
+  const running = environment.run(fn) as Promise<T>;
   await during();
   return { result: await running, beats };
 }

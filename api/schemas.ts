@@ -178,8 +178,12 @@ export const MigrationSource = named(
   z.strictObject({
     host: z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be a host name or address'),
     port: z.int().min(1).max(65535),
-    user: z.string().min(1).max(128),
-    password: z.string().max(1024).describe('never shown again nor logged'),
+    user: z
+      .string()
+      .max(128)
+      .default('')
+      .describe('required except for Redis, KeyDB and Valkey sources, whose `default` user is used when empty'),
+    password: z.string().max(1024).default('').describe('never shown again nor logged; empty when the source has none'),
     database: z.string().max(63).optional(),
   }),
 );

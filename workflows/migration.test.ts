@@ -123,6 +123,27 @@ describe('migration', () => {
     expect(state.history.at(-1)).toMatchObject({ type: 'migration', outcome: 'succeeded' });
   });
 
+  it('wants a user for a PostgreSQL source, not for a Redis one (its default user)', async () => {
+    const migration = await startMigration('mig');
+    expect(
+      await updateError(
+        migration.executeUpdate(configureMigrationUpdate, { args: [{ source: { ...source, user: '' } }] }),
+      ),
+    ).toBe('source.user is required for postgresql sources');
+    await migration.executeUpdate(cancelMigrationUpdate);
+    await migration.result();
+
+    await createCluster(h, spec('cache', { engine: 'redis', version: '7', mode: 'single', replicas: 0 }));
+    h.infra.sources.set('192.0.2.12:6379', { rows: ['k1'], password: '' });
+    const redisMigration = await startMigration('cache');
+    const view = await redisMigration.executeUpdate(configureMigrationUpdate, {
+      args: [{ source: { host: '192.0.2.12', port: 6379, user: '', password: '' } }],
+    });
+    expect(view.step).toBe('validate');
+    await redisMigration.executeUpdate(cancelMigrationUpdate);
+    await redisMigration.result();
+  });
+
   it('cancels itself when nobody continues it for 7 days', async () => {
     const migration = await startMigration('mig');
     await h.env.sleep('8d');

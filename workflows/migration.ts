@@ -89,13 +89,13 @@ export async function migrationWorkflow({
       source = candidate;
       view.source = { host: candidate.host, port: candidate.port, user: candidate.user, database: candidate.database };
       view.step = 'validate';
-      log(`configured source ${candidate.user}@${candidate.host}:${candidate.port}`);
+      log(`configured source ${candidate.user || 'default'}@${candidate.host}:${candidate.port}`);
       return view;
     },
     {
       validator: ({ source: candidate }) => {
         expectStep('configure');
-        checkSourceInput(candidate);
+        checkSourceInput(candidate, context.spec.engine);
       },
     },
   );
@@ -178,7 +178,10 @@ export async function migrationWorkflow({
   };
 }
 
-function checkSourceInput(source: ExternalSourceInput | undefined): void {
+/** A Redis without ACL users is reached as its `default` user: the source may name no user. */
+const ENGINES_WITH_DEFAULT_USER: readonly Engine[] = ['redis', 'keydb', 'valkey'];
+
+function checkSourceInput(source: ExternalSourceInput | undefined, engine: Engine): void {
   if (!source || typeof source !== 'object') throw refuse('InvalidRequestError', 'source is required');
   if (typeof source.host !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(source.host)) {
     throw refuse('InvalidRequestError', `source.host ${JSON.stringify(source.host)} is not a host name or address`);
@@ -189,8 +192,10 @@ function checkSourceInput(source: ExternalSourceInput | undefined): void {
       `source.port ${JSON.stringify(source.port)} must be a port number from 1 to 65535`,
     );
   }
-  if (typeof source.user !== 'string' || source.user.length === 0)
-    throw refuse('InvalidRequestError', 'source.user is required');
+  if (typeof source.user !== 'string') throw refuse('InvalidRequestError', 'source.user must be a string');
+  if (source.user.length === 0 && !ENGINES_WITH_DEFAULT_USER.includes(engine)) {
+    throw refuse('InvalidRequestError', `source.user is required for ${engine} sources`);
+  }
   if (typeof source.password !== 'string') throw refuse('InvalidRequestError', 'source.password must be a string');
   if (source.database !== undefined && (typeof source.database !== 'string' || source.database.length > 63)) {
     throw refuse('InvalidRequestError', 'source.database must be a name of at most 63 characters');
