@@ -28,6 +28,14 @@ export interface CreateWorkerOptions {
   shutdownForceMs?: number;
 }
 
+/**
+ * A worker that died without saying so (SIGKILL, lost host) still owns its workflows' sticky queue;
+ * their next task waits this long before another worker gets it. The SDK's default, 10 s, is paid by
+ * every operation that was running (with a fenced primary, in client downtime). A live worker takes
+ * a task within milliseconds, so a short wait costs at most a full-history replay now and then.
+ */
+const STICKY_QUEUE_SCHEDULE_TO_START_MS = 3_000;
+
 /** The product's workflows (sources under tsx, compiled JavaScript under dist/); the bundler finds the index. */
 export const DEFAULT_WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows');
 
@@ -47,6 +55,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     maxCachedWorkflows: options.maxCachedWorkflows ?? WORKER_DEFAULTS.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivities ?? WORKER_DEFAULTS.maxConcurrentActivities,
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_SCHEDULE_TO_START_MS,
     shutdownGraceTime: shutdownGraceMs,
     shutdownForceTime: Math.max(options.shutdownForceMs ?? WORKER_DEFAULTS.shutdownForceMs, shutdownGraceMs),
   });
