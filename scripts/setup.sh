@@ -27,7 +27,10 @@ fi
 stamp=node_modules/.lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install`, not `npm ci`: the lock file cannot list the native builds of other platforms
+  # (e.g. @swc/core-darwin-arm64) when the registry in use does not serve them, and `npm ci` refuses
+  # such a lock file. `npm install` installs the locked versions all the same.
+  npm install --no-audit --no-fund --loglevel=error
   echo "$want" >"$stamp"
 fi
 
