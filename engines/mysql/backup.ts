@@ -11,7 +11,7 @@ import type { DriverContext } from './context';
 import { readReplicaStatus } from './health';
 import { bootstrapCredentials, stop, start, writeConfiguration } from './lifecycle';
 import { readSettings, writeSettings } from './layout';
-import { giveToServer } from './server-user';
+import { giveToServer } from '../server-user';
 import { withNode } from './session';
 import { runTool, startTool } from './tools';
 

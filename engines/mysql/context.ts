@@ -4,7 +4,8 @@
 import { promises as fs } from 'node:fs';
 import type { ProcessSupervisor } from '../../vm/types';
 import type { Binaries } from './binaries';
-import { serverUser, type ServerUser } from './server-user';
+import type { ServerUser } from '../server-user';
+import { serverUser } from './server-user';
 
 /** Structured log line; never given a password (the driver redacts before logging). */
 export type DriverLogger = (message: string, fields?: Record<string, unknown>) => void;

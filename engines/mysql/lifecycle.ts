@@ -8,7 +8,7 @@ import { NodeNotReadyError } from '../errors';
 import type { EngineNode } from '../types';
 import { SERVER_PROCESS, type DriverContext } from './context';
 import { INITIAL_SETTINGS, layoutOf, renderConfig, writeFileAtomic, writeSettings, type NodeLayout } from './layout';
-import { assertReachable, giveToServer } from './server-user';
+import { assertReachable, giveToServer } from '../server-user';
 import { openNode, type Session } from './session';
 import { redact, runTool } from './tools';
 

@@ -17,7 +17,7 @@ import { createNodeFiles, nodePaths, readState, removeDataFiles, saveState } fro
 import { formatPosition } from './position';
 import { openRdbSnapshot } from './rdb-stream';
 import { startNode, stopNode } from './lifecycle';
-import { giveToServer } from './os-user';
+import { giveToServer } from '../server-user';
 
 /** Engines whose backups are RDB snapshots this driver can load. */
 const RDB_ENGINES: EngineName[] = ['redis', 'keydb', 'valkey'];

@@ -10,7 +10,7 @@ import type { ProcessSupervisor } from '../../vm/types';
 import { RedisConnectFailure, withClient, type RedisTarget } from './client';
 import type { FlavourInfo } from './flavours';
 import { LagClock } from './lag-clock';
-import type { ServerUser } from './os-user';
+import type { ServerUser } from '../server-user';
 
 /** Same shape as the local provider's logger: a message and structured fields, never a secret. */
 export type DriverLogger = (message: string, fields?: Record<string, unknown>) => void;

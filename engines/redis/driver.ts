@@ -27,7 +27,8 @@ import {
 } from './flavours';
 import { nodeHealth } from './health';
 import { LagClock } from './lag-clock';
-import { resolveServerUser, type ServerUser } from './os-user';
+import type { ServerUser } from '../server-user';
+import { resolveServerUser } from './os-user';
 import { eraseNode, initialiseNode, startNode, stopNode } from './lifecycle';
 import * as replication from './replication';
 import {

@@ -9,7 +9,7 @@ import { openClient } from './client';
 import { adminTarget, processName, type DriverContext } from './context';
 import { isLoading, parseInfo } from './info';
 import { createNodeFiles, nodePaths, readState, removeDataFiles } from './node-files';
-import { assertReachable, giveToServer } from './os-user';
+import { assertReachable, giveToServer } from '../server-user';
 
 const READY_POLL_MS = 100;
 

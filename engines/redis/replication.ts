@@ -15,7 +15,7 @@ import { parseInfo, replicationFacts, type ReplicationFacts } from './info';
 import { hasReached, parsePosition, positionOf } from './position';
 import { nodePaths, readState, saveState } from './node-files';
 import { startNode, stopNode } from './lifecycle';
-import { giveToServer } from './os-user';
+import { giveToServer } from '../server-user';
 
 const POSITION_POLL_MS = 50;
 

@@ -1,0 +1,60 @@
+/**
+ * The OS user an engine's server runs as, shared by the MariaDB and Redis drivers (PostgreSQL has its
+ * own, `postgresql/os-user.ts`, because its tools run through `runuser`). When the orchestrator is
+ * root the server runs as an unprivileged user that owns the node's files; otherwise everything runs
+ * as the orchestrator's user and nothing changes hands.
+ */
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { EngineUnavailableError } from './errors';
+
+export interface ServerUser {
+  /** User to run the server as, or undefined to run as ourselves. */
+  name: string | undefined;
+  uid: number;
+  gid: number;
+}
+
+/** Ourselves: the server runs as the orchestrator's user. */
+export function currentUser(): ServerUser {
+  return { name: undefined, uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
+}
+
+/** The uid and gid of the OS user `name`, or undefined when there is no such user. */
+export function idsOf(name: string): { uid: number; gid: number } | undefined {
+  try {
+    const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8' }).trim());
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Gives `target` and everything below it to the server user (no-op when it runs as ourselves). */
+export async function giveToServer(user: ServerUser, target: string): Promise<void> {
+  if (user.name === undefined) return;
+  const stat = await fs.lstat(target).catch(() => undefined);
+  if (stat === undefined) return;
+  await fs.lchown(target, user.uid, user.gid);
+  if (!stat.isDirectory()) return;
+  for (const entry of await fs.readdir(target)) await giveToServer(user, path.join(target, entry));
+}
+
+/**
+ * Throws when the server user cannot reach `dir` through its parents (a private temp dir above it,
+ * or a home directory such as /root). Parts of the path that do not exist yet are skipped.
+ */
+export async function assertReachable(user: ServerUser, dir: string): Promise<void> {
+  if (user.name === undefined) return;
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const stat = await fs.stat(current).catch(() => undefined);
+    const bit = stat?.uid === user.uid ? 0o100 : stat?.gid === user.gid ? 0o010 : 0o001;
+    if (stat && (stat.mode & bit) === 0) {
+      throw new EngineUnavailableError(
+        `user "${user.name}" cannot reach ${dir}: ${current} is not traversable for it (mode ${(stat.mode & 0o777).toString(8)}); chmod o+x it or use a data directory elsewhere`,
+      );
+    }
+    if (path.dirname(current) === current) return;
+  }
+}
