@@ -11,8 +11,9 @@
  * - migration, killed while the source is being copied: every node holds exactly the source.
  *
  * Engine processes are VM-like: they outlive the worker, and the next worker adopts them. A killed
- * activity is retried only after its heartbeat timeout (long activities, 1 minute) or start-to-close
- * timeout (quick ones, 2 minutes): most of each test's wall time is that wait.
+ * activity is retried after its heartbeat timeout (10 s, 20 s for long activities), and the run's
+ * next workflow task waits out the dead worker's sticky queue (3 s): much of each test's wall time
+ * is those waits and the new worker's start.
  */
 import { afterAll, describe, it } from 'vitest';
 import { backupUpdate, migrateUpdate, promoteUpdate, restoreUpdate, resyncUpdate } from '../../workflows/cluster-api';
