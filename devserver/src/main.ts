@@ -62,4 +62,20 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  if (args.mode === 'test-server') exitWithParent(() => shutdown('the end of the process that started it'));
+}
+
+const PARENT_CHECK_MS = 1_000;
+
+/**
+ * In test-server form the server belongs to the test process that started it (the SDK's
+ * TestWorkflowEnvironment). A test runner killed outright never stops it, and an orphaned server
+ * would hold its port and memory forever; once the parent is gone (we were re-parented), stop.
+ */
+function exitWithParent(stop: () => void): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
