@@ -9,7 +9,24 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { EngineCredentials, EngineName, EngineNode } from '../engines/types';
 import { LocalVmProvider, reapAll } from '../vm/local';
+
+/** A node as the engine drivers see it, plus the address clients use (through its firewall). */
+export interface TestNode extends EngineNode {
+  publicHost: string;
+  publicPort: number;
+}
+
+export interface TestNodeSpec {
+  engine: EngineName;
+  version: string;
+  cluster: string;
+  number: number;
+  credentials: EngineCredentials;
+  ramMb?: number;
+  diskGb?: number;
+}
 
 export interface TestProvider {
   provider: LocalVmProvider;
@@ -37,4 +54,36 @@ export async function createTestProvider(): Promise<TestProvider> {
       }
     },
   };
+}
+
+/** Provisions node `<cluster><number>` on the test provider and describes it for a driver. */
+export async function provisionTestNode(env: TestProvider, spec: TestNodeSpec): Promise<TestNode> {
+  const name = `${spec.cluster}${spec.number}`;
+  const provisioned = await env.provider.provision({
+    cluster: spec.cluster,
+    node: name,
+    plan: { cpu: 1, ramMb: spec.ramMb ?? 512, diskGb: spec.diskGb ?? 1 },
+  });
+  return {
+    name,
+    cluster: spec.cluster,
+    engine: spec.engine,
+    version: spec.version,
+    number: spec.number,
+    dataDir: provisioned.dataDir,
+    host: provisioned.host,
+    port: provisioned.privatePort,
+    credentials: spec.credentials,
+    publicHost: provisioned.publicHost,
+    publicPort: provisioned.publicPort,
+  };
+}
+
+/** A driver logger that remembers every line, to prove no password is ever logged. */
+export function recordingLogger(): {
+  logger: (message: string, fields?: Record<string, unknown>) => void;
+  lines: string[];
+} {
+  const lines: string[] = [];
+  return { logger: (message, fields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`), lines };
 }

@@ -4,14 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import type { TestProvider } from '../../test/local-provider';
+import { provisionTestNode, type TestNode, type TestProvider } from '../../test/local-provider';
+export { recordingLogger, type TestNode } from '../../test/local-provider';
 import type { EngineCredentials, EngineNode } from '../types';
-import type { DriverLogger } from './context';
-
-export interface TestNode extends EngineNode {
-  publicHost: string;
-  publicPort: number;
-}
 
 export function testCredentials(): EngineCredentials {
   // Punctuation that needs escaping in SQL and option files, to prove it is handled.
@@ -23,32 +18,13 @@ export function testCredentials(): EngineCredentials {
   };
 }
 
-export async function provisionNode(
+export function provisionNode(
   env: TestProvider,
   cluster: string,
   number: number,
   credentials: EngineCredentials,
 ): Promise<TestNode> {
-  const name = `${cluster}${number}`;
-  const provisioned = await env.provider.provision({ cluster, node: name, plan: { cpu: 1, ramMb: 512, diskGb: 1 } });
-  return {
-    name,
-    cluster,
-    engine: 'mysql',
-    version: '10.11',
-    number,
-    dataDir: provisioned.dataDir,
-    host: provisioned.host,
-    port: provisioned.privatePort,
-    credentials,
-    publicHost: provisioned.publicHost,
-    publicPort: provisioned.publicPort,
-  };
-}
-
-export function recordingLogger(): { logger: DriverLogger; lines: string[] } {
-  const lines: string[] = [];
-  return { logger: (message, fields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`), lines };
+  return provisionTestNode(env, { engine: 'mysql', version: '10.11', cluster, number, credentials });
 }
 
 /** Runs statements as the node's admin over its private port and returns the last result's rows. */

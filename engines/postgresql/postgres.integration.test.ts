@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestProvider, type TestProvider } from '../../test/local-provider';
+import { createTestProvider, provisionTestNode, type TestNode, type TestProvider } from '../../test/local-provider';
 import {
   BackupChecksumError,
   BadCredentialsError,
@@ -44,30 +44,20 @@ let driver: PostgresDriver;
 let store: LocalBackupStore;
 const logLines: string[] = [];
 const errorMessages: string[] = [];
-const nodes: Record<string, EngineNode & { publicHost: string; publicPort: number }> = {};
+const nodes: Record<string, TestNode> = {};
 let sourceCreated = false;
 
 async function makeNode(number: number) {
-  const name = `${CLUSTER}${number}`;
-  const provisioned = await env.provider.provision({
-    cluster: CLUSTER,
-    node: name,
-    plan: { cpu: 1, ramMb: 512, diskGb: 2 },
-  });
-  nodes[name] = {
-    name,
-    cluster: CLUSTER,
+  const node = await provisionTestNode(env, {
     engine: 'postgresql',
     version: '15',
+    cluster: CLUSTER,
     number,
-    dataDir: provisioned.dataDir,
-    host: provisioned.host,
-    port: provisioned.privatePort,
     credentials,
-    publicHost: provisioned.publicHost,
-    publicPort: provisioned.publicPort,
-  };
-  return nodes[name];
+    diskGb: 2,
+  });
+  nodes[node.name] = node;
+  return node;
 }
 
 async function sql<T extends object = Record<string, unknown>>(

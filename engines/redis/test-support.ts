@@ -5,14 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { TestProvider } from '../../test/local-provider';
+import { provisionTestNode, type TestNode, type TestProvider } from '../../test/local-provider';
+export { recordingLogger, type TestNode } from '../../test/local-provider';
 import type { EngineCredentials, EngineNode } from '../types';
-import type { DriverLogger } from './context';
-
-export interface TestNode extends EngineNode {
-  publicHost: string;
-  publicPort: number;
-}
 
 export function testCredentials(): EngineCredentials {
   // Quotes, backslashes, spaces and '#' must survive the configuration file's quoting (masterauth).
@@ -24,32 +19,13 @@ export function testCredentials(): EngineCredentials {
   };
 }
 
-export async function provisionNode(
+export function provisionNode(
   env: TestProvider,
   cluster: string,
   number: number,
   credentials: EngineCredentials,
 ): Promise<TestNode> {
-  const name = `${cluster}${number}`;
-  const provisioned = await env.provider.provision({ cluster, node: name, plan: { cpu: 1, ramMb: 256, diskGb: 1 } });
-  return {
-    name,
-    cluster,
-    engine: 'redis',
-    version: '7',
-    number,
-    dataDir: provisioned.dataDir,
-    host: provisioned.host,
-    port: provisioned.privatePort,
-    credentials,
-    publicHost: provisioned.publicHost,
-    publicPort: provisioned.publicPort,
-  };
-}
-
-export function recordingLogger(): { logger: DriverLogger; lines: string[] } {
-  const lines: string[] = [];
-  return { logger: (message, fields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`), lines };
+  return provisionTestNode(env, { engine: 'redis', version: '7', cluster, number, credentials, ramMb: 256 });
 }
 
 const quiet = (client: Redis) => {
