@@ -50,8 +50,8 @@ function currentContext(): Context | undefined {
 }
 
 /**
- * Runs `work` while heartbeating every few seconds with `details()` (progress for callers to show).
- * `work` calls `progressed()` when `details()` changed: the first change is sent at once (callers
+ * Runs `work` with `details()` (progress for callers to show) in the activity's heartbeats: the
+ * periodic ones `withHeartbeats` sends, and one at once. `work` calls `progressed()` when `details()` changed: the first change is sent at once (callers
  * learn the unit and total early), later ones at most every second.
  *
  * When the activity is cancelled and the work fails (because it was aborted, or for any reason after
@@ -76,15 +76,11 @@ export async function whileHeartbeating<T>(
     progressSent = true;
   };
   beat();
-  const timer = setInterval(beat, HEARTBEAT_INTERVAL_MS);
-  timer.unref();
   try {
     return await work(signal, progressed);
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     throw err;
-  } finally {
-    clearInterval(timer);
   }
 }
 
