@@ -245,6 +245,9 @@ function initial(input: ClusterInput): { state: ClusterState; credentials: Crede
     adminPassword: secret(),
     replicationUser: 'dbco_repl',
     replicationPassword: secret(),
+    // The application owner the credentials route hands out (issue 9 moves generation into an activity).
+    ownerUser: 'owner',
+    ownerPassword: secret(),
   };
   return { state, credentials };
 }

@@ -133,7 +133,8 @@ async function installAdminRole(ctx: DriverContext, node: EngineNode, pgdata: st
     `THEN ALTER ROLE ${role} WITH ${options}; ELSE CREATE ROLE ${role} WITH ${options}; END IF; END$$;\n`;
   const result = await runTool({
     command: path.join(installationOf(ctx, node).bindir, 'postgres'),
-    args: ['--single', '-D', pgdata, '-c', 'log_min_error_statement=panic', 'postgres'],
+    // The restored data may hold the owner's objects: only the catalog is searched (see sql.ts).
+    args: ['--single', '-D', pgdata, '-c', 'log_min_error_statement=panic', '-c', 'search_path=pg_catalog', 'postgres'],
     stdin: Readable.from([statement]),
     asServerUser: true,
     timeoutMs: 24 * 3600_000,

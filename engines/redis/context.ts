@@ -4,7 +4,7 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
-import { BadCredentialsError, NodeNotReadyError } from '../errors';
+import { BadCredentialsError, NodeNotReadyError, UnsupportedOperationError } from '../errors';
 import type { EngineNode } from '../types';
 import type { ProcessSupervisor } from '../../vm/types';
 import { RedisConnectFailure, withClient, type RedisTarget } from './client';
@@ -72,6 +72,17 @@ export function nodeConnectError(node: EngineNode, err: unknown): Error {
   );
 }
 
+/** The cluster owner's address on the node; throws when the credentials name no owner. */
+export function ownerTarget(node: EngineNode): RedisTarget {
+  const { ownerUser, ownerPassword } = node.credentials;
+  if (!ownerUser || ownerPassword === undefined) {
+    throw new UnsupportedOperationError(
+      `node ${node.name}: the cluster's credentials name no owner user (a cluster created before owners existed)`,
+    );
+  }
+  return { host: node.host, port: node.port, username: ownerUser, password: ownerPassword };
+}
+
 export interface AdminOptions {
   timeoutMs?: number;
   /** Per-command bound; none for long operations (copying keys). */
@@ -89,6 +100,23 @@ export async function withAdmin<T>(
     return await withClient(
       adminTarget(node),
       { timeoutMs, commandTimeoutMs: 'commandTimeoutMs' in options ? options.commandTimeoutMs : 30_000 },
+      work,
+    );
+  } catch (err) {
+    throw nodeConnectError(node, err);
+  }
+}
+
+/** Runs `work` on a connection as the cluster's owner (what migrations write with). */
+export async function withOwner<T>(
+  node: EngineNode,
+  work: (client: Redis) => Promise<T>,
+  options: AdminOptions = {},
+): Promise<T> {
+  try {
+    return await withClient(
+      ownerTarget(node),
+      { timeoutMs: options.timeoutMs ?? 5000, commandTimeoutMs: 'commandTimeoutMs' in options ? options.commandTimeoutMs : 30_000 },
       work,
     );
   } catch (err) {
