@@ -114,6 +114,9 @@ export function renderConfig(node: EngineNode, layout: NodeLayout): string {
     'skip-name-resolve',
     // LOAD DATA / SELECT … INTO OUTFILE / LOAD_FILE() stay inside the node even for an account with FILE.
     `secure-file-priv = ${layout.files}`,
+    // The owner makes triggers and stored functions without SUPER; with ROW binlogs what they do
+    // replicates as rows, which is what the SUPER requirement guards against otherwise.
+    'log-bin-trust-function-creators = ON',
     'innodb-buffer-pool-size = 128M',
     'innodb-log-file-size = 48M',
     'character-set-server = utf8mb4',

@@ -143,6 +143,8 @@ export function ownerAclRules(password: string): string[] {
     '-@dangerous',
     ...OWNER_ALLOWED_DANGEROUS.map((command) => `+${command}`),
     ...OWNER_DENIED_COMMANDS.map((command) => `-${command}`),
+    // Asking who it is is harmless and some clients do.
+    '+acl|whoami',
   ];
 }
 
