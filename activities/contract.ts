@@ -123,10 +123,9 @@ export interface ClusterActivities {
   configurePrimary(target: NodeTarget): Promise<void>;
   /**
    * Makes the cluster's owner (`target.credentials.ownerUser` / `ownerPassword`) exist with the owner's
-   * privileges and that password, leaving its open sessions alone. PostgreSQL and MySQL: acts on the
-   * primary (users replicate; a replica returns unchanged); Redis family: acts on the node given (users
-   * are per server). Call it for every node, primary first. Idempotent; UnsupportedOperationError when
-   * the credentials name no owner.
+   * privileges and that password, leaving its open sessions alone. Call it for every node, primary
+   * first (PostgreSQL replicas take it from the primary and return unchanged; MySQL and Redis nodes
+   * each get it). Idempotent; UnsupportedOperationError when the credentials name no owner.
    */
   ensureOwner(target: NodeTarget): Promise<void>;
   configureReplica(target: NodeTarget, primary: NodeTarget): Promise<void>;

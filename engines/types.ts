@@ -155,10 +155,11 @@ export interface EngineDriver {
   configureAsPrimary(node: EngineNode): Promise<void>;
   /**
    * Makes the cluster's owner (`node.credentials.ownerUser`) exist on the node with exactly the owner's
-   * privileges and `ownerPassword`; sessions already open stay open. PostgreSQL and MySQL keep users in
-   * the replicated data, so a replica returns without change and the primary is the one to call;
-   * Redis keeps them per server, so every node needs the call (primary first). Idempotent; throws
-   * UnsupportedOperationError when the credentials name no owner.
+   * privileges and `ownerPassword`; sessions already open stay open. Call it for every node, primary
+   * first: PostgreSQL replicas are physical copies of the primary (the call returns unchanged there);
+   * MySQL/MariaDB and Redis put the owner in place on each node without replicating it (configuring a
+   * node as primary or replica also does). Idempotent; throws UnsupportedOperationError when the
+   * credentials name no owner.
    */
   ensureOwner(node: EngineNode): Promise<void>;
   /** Makes the node replicate from `primary` (including a former primary: rewinds when needed). */

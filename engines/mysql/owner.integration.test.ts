@@ -208,7 +208,7 @@ describe('MariaDB cluster owner', () => {
     const open = await connect(primary, OWNER, 'shop');
     const rotated = { ...credentials, ownerPassword: `rotated-${process.pid}` };
     await driver.ensureOwner({ ...primary, credentials: rotated });
-    await driver.ensureOwner({ ...replica, credentials: rotated }); // a replica: nothing to do there
+    await driver.ensureOwner({ ...replica, credentials: rotated });
     expect(await rows(open, 'SELECT COUNT(*) AS n FROM orders')).toEqual([{ n: 2 }]);
     await open.end();
     await refused(connect(primary, OWNER), 1045);
@@ -217,9 +217,10 @@ describe('MariaDB cluster owner', () => {
     });
     await driver.ensureOwner(primary);
     await driver.ensureOwner(primary);
+    await driver.ensureOwner(replica);
   });
 
-  it('is on the replica through replication, read-only there', async () => {
+  it('is on the replica (put there when it was configured), read-only there', async () => {
     await driver.waitForPosition(replica, (await driver.health(primary)).position!, 30_000);
     await as(replica, OWNER, async (owner) => {
       expect(await rows(owner, 'SELECT COUNT(*) AS n FROM shop.orders')).toEqual([{ n: 2 }]);

@@ -12,15 +12,17 @@
  *   CALL dbco.drop_user('app')           -- only accounts made by create_user
  *
  * So every account the owner makes holds at most what the owner holds on the owner's databases.
- * Accounts and procedures live in the replicated data: they are made on the primary (binlogged)
- * and reach replicas and backups like any other change.
+ *
+ * Like the product's own accounts, the owner and the procedures are put in place on every node
+ * without binlogging them (configuring a node as primary or replica does it): account maintenance
+ * must not add GTIDs that the nodes then have to agree on (two primaries set up side by side would
+ * diverge). What the owner does through the procedures is binlogged and replicates like any change.
  */
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { UnsupportedOperationError } from '../errors';
 import type { EngineNode } from '../types';
 import type { DriverContext } from './context';
-import { readReplicaStatus } from './health';
 import { withNode, type Session } from './session';
 
 export const OWNER_DATABASE = 'dbco';
@@ -62,17 +64,23 @@ function account(user: string): string {
   return `${mysql.escape(user)}@'%'`;
 }
 
-/** Creates or updates the owner on a primary; a replica receives it through replication (no-op there). */
+/** Creates or updates the owner on this node (primary or replica), unbinlogged; open sessions stay open. */
 export async function ensureOwner(context: DriverContext, node: EngineNode): Promise<void> {
+  const changed = await withNode(node, (session) => ensureOwnerIn(session, node));
+  if (changed) context.log('mysql owner in place', { node: node.name, owner: node.credentials.ownerUser });
+}
+
+/** The same in an open admin session; true when something had to change. */
+export async function ensureOwnerIn(session: Session, node: EngineNode): Promise<boolean> {
   const owner = ownerOf(node);
-  const changed = await withNode(node, async (session) => {
-    const readOnly = Number((await session.one('SELECT @@GLOBAL.read_only AS `ro`'))?.ro) === 1;
-    if (readOnly && (await readReplicaStatus(session)) !== undefined) return false;
-    if (await ownerInPlace(session, owner)) return false;
+  if (await ownerInPlace(session, owner)) return false;
+  await session.query('SET SESSION sql_log_bin = 0');
+  try {
     await installOwner(session, node, owner);
-    return true;
-  });
-  if (changed) context.log('mysql owner in place', { node: node.name, owner: owner.user });
+  } finally {
+    await session.query('SET SESSION sql_log_bin = 1');
+  }
+  return true;
 }
 
 async function ownerInPlace(session: Session, owner: OwnerCredentials): Promise<boolean> {
