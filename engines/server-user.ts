@@ -36,9 +36,14 @@ export async function giveToServer(user: ServerUser, target: string): Promise<vo
   if (user.name === undefined) return;
   const stat = await fs.lstat(target).catch(() => undefined);
   if (stat === undefined) return;
-  await fs.lchown(target, user.uid, user.gid);
+  // A running server may remove a file meanwhile (Redis replaces its append-only files): gone is fine.
+  const gone = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  };
+  await fs.lchown(target, user.uid, user.gid).catch(gone);
   if (!stat.isDirectory()) return;
-  for (const entry of await fs.readdir(target)) await giveToServer(user, path.join(target, entry));
+  const entries = await fs.readdir(target).catch((err: NodeJS.ErrnoException) => (gone(err), [] as string[]));
+  for (const entry of entries) await giveToServer(user, path.join(target, entry));
 }
 
 /**

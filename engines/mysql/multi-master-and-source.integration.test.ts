@@ -71,7 +71,9 @@ beforeAll(async () => {
     'CREATE SQL SECURITY INVOKER VIEW big_spenders AS SELECT id, name FROM customers WHERE balance > 100',
   );
   // Objects with the source's DEFINER account: the copy gives them to the cluster's owner.
-  await external.query("CREATE TRIGGER events_kind BEFORE INSERT ON events FOR EACH ROW SET NEW.kind = COALESCE(NEW.kind, 'a')");
+  await external.query(
+    "CREATE TRIGGER events_kind BEFORE INSERT ON events FOR EACH ROW SET NEW.kind = COALESCE(NEW.kind, 'a')",
+  );
   await external.query('CREATE PROCEDURE customer_count() SELECT COUNT(*) AS n FROM customers');
   const customers = Array.from({ length: 300 }, (_, index) => [
     index + 1,

@@ -96,7 +96,9 @@ describe('MariaDB cluster owner', () => {
       await owner.query("INSERT INTO shop.orders VALUES (1, 'coffee'), (2, 'tea')");
       await owner.query('CREATE VIEW shop.teas AS SELECT * FROM shop.orders WHERE item = "tea"');
       await owner.query('CREATE PROCEDURE shop.count_orders() SELECT COUNT(*) AS n FROM shop.orders');
-      await owner.query('CREATE TRIGGER shop.upper BEFORE INSERT ON shop.orders FOR EACH ROW SET NEW.item = LOWER(NEW.item)');
+      await owner.query(
+        'CREATE TRIGGER shop.upper BEFORE INSERT ON shop.orders FOR EACH ROW SET NEW.item = LOWER(NEW.item)',
+      );
       await owner.query("CALL dbco.create_user('reader', 'reader-pw')");
       await owner.query("GRANT SELECT ON shop.* TO 'reader'@'%'");
       // A database it dropped can be made again with a plain CREATE DATABASE (its grant stays).
@@ -106,7 +108,10 @@ describe('MariaDB cluster owner', () => {
       expect(await rows(owner, 'SELECT * FROM shop.teas')).toEqual([{ id: 2, item: 'tea' }]);
     });
     await as(primary, { user: 'reader', password: 'reader-pw' }, async (reader) => {
-      expect(await rows(reader, 'SELECT item FROM shop.orders ORDER BY id')).toEqual([{ item: 'coffee' }, { item: 'tea' }]);
+      expect(await rows(reader, 'SELECT item FROM shop.orders ORDER BY id')).toEqual([
+        { item: 'coffee' },
+        { item: 'tea' },
+      ]);
       await refused(reader.query("INSERT INTO shop.orders VALUES (3, 'x')"), 1142);
     });
     await as(primary, OWNER, async (owner) => {
@@ -236,7 +241,7 @@ describe('MariaDB cluster owner', () => {
     });
     const acknowledged: number[] = [];
     let afterFence = 0;
-    let fencedAt: number | undefined;
+    let fencedAt = Number.POSITIVE_INFINITY;
     let running = true;
     // The owner writes straight to the old primary's node address throughout.
     const writer = (async () => {
@@ -252,7 +257,7 @@ describe('MariaDB cluster owner', () => {
           const startedAt = Date.now();
           await connection.query('INSERT INTO writes VALUES (?)', [id]);
           acknowledged.push(id);
-          if (fencedAt !== undefined && startedAt > fencedAt) afterFence++;
+          if (startedAt > fencedAt) afterFence++;
         } catch {
           connection?.destroy();
           connection = undefined;

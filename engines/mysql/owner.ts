@@ -115,7 +115,14 @@ function ownerProcedures(node: EngineNode, owner: OwnerCredentials): string[] {
   const definer = `DEFINER = ${account(node.credentials.adminUser)}`;
   const db = `\`${OWNER_DATABASE}\``;
   const ownerAccount = mysql.escape(account(owner.user));
-  const reservedUsers = [node.credentials.adminUser, node.credentials.replicationUser, owner.user, 'root', 'mariadb.sys', 'PUBLIC']
+  const reservedUsers = [
+    node.credentials.adminUser,
+    node.credentials.replicationUser,
+    owner.user,
+    'root',
+    'mariadb.sys',
+    'PUBLIC',
+  ]
     .map((user) => mysql.escape(user))
     .join(', ');
   const systemDatabases = SYSTEM_DATABASES.map((name) => mysql.escape(name)).join(', ');

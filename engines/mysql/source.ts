@@ -295,7 +295,8 @@ export async function copyFrom(
   // dbco.create_database does), and nothing in the dump runs with more than the owner's rights.
   const owner = ownerOf(node);
   await withNode(node, async (session) => {
-    for (const database of databases) await session.query({ sql: `CALL ${OWNER_DATABASE}.create_database(?)`, values: [database] });
+    for (const database of databases)
+      await session.query({ sql: `CALL ${OWNER_DATABASE}.create_database(?)`, values: [database] });
   });
   const secrets = [source.password, node.credentials.adminPassword, owner.password];
   const dump = startTool({

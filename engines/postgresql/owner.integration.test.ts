@@ -114,7 +114,11 @@ describe('PostgreSQL cluster owner', () => {
     await sql(primary, OWNER, "select dbco.alter_role('reader', 'reader-pw-2')");
     await sql(primary, OWNER, 'revoke app_group from reader');
     await sql(primary, OWNER, "select dbco.drop_role('app_group')");
-    const roles = await sql(primary, ADMIN, "select rolname, rolsuper, rolcreaterole, rolreplication, rolbypassrls from pg_roles where rolname in ('owner', 'reader') order by 1");
+    const roles = await sql(
+      primary,
+      ADMIN,
+      "select rolname, rolsuper, rolcreaterole, rolreplication, rolbypassrls from pg_roles where rolname in ('owner', 'reader') order by 1",
+    );
     expect(roles).toEqual([
       { rolname: 'owner', rolsuper: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false },
       { rolname: 'reader', rolsuper: false, rolcreaterole: false, rolreplication: false, rolbypassrls: false },
@@ -238,7 +242,11 @@ describe('PostgreSQL cluster owner', () => {
     await driver.configureAsPrimary(primary);
     await driver.health(primary);
     expect(await sql(primary, ADMIN, 'select who from public.trojan')).toEqual([]);
-    await sql(primary, OWNER, 'drop function public.pg_terminate_backend(integer, integer); drop function public.pg_is_in_recovery(integer); drop table public.trojan');
+    await sql(
+      primary,
+      OWNER,
+      'drop function public.pg_terminate_backend(integer, integer); drop function public.pg_is_in_recovery(integer); drop table public.trojan',
+    );
   });
 
   it('changes the owner password without ending the sessions the owner has open', async () => {
@@ -267,7 +275,7 @@ describe('PostgreSQL cluster owner', () => {
     await sql(primary, OWNER, 'create table public.writes (id int primary key)', 'shop');
     const acknowledged: number[] = [];
     let afterFence = 0;
-    let fencedAt: number | undefined;
+    let fencedAt = Number.POSITIVE_INFINITY;
     let running = true;
     // The owner writes straight to the old primary's node address throughout.
     const writer = (async () => {
@@ -281,7 +289,7 @@ describe('PostgreSQL cluster owner', () => {
           await client.query('insert into public.writes values ($1)', [id]);
           acknowledged.push(id);
           // A write that began after the fence returned must never be acknowledged.
-          if (fencedAt !== undefined && startedAt > fencedAt) afterFence++;
+          if (startedAt > fencedAt) afterFence++;
         } catch {
           await client?.end().catch(() => undefined);
           client = undefined;

@@ -65,7 +65,12 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
 
 export function startTool(run: ToolRun): StartedTool {
   const identity = run.asServerUser ? serverIdentity() : undefined;
-  const env = childEnvironment({ LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', HOME: identity?.home ?? process.env.HOME ?? '/', ...run.env });
+  const env = childEnvironment({
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+    HOME: identity?.home ?? process.env.HOME ?? '/',
+    ...run.env,
+  });
   const child = spawn(run.command, run.args, {
     env,
     cwd: run.cwd ?? identity?.home ?? undefined,

@@ -127,7 +127,18 @@ export const OWNER_DENIED_COMMANDS = [
 ];
 
 /** `@dangerous` commands an application needs and that stay within its own data (RESTORE is sanitised). */
-export const OWNER_ALLOWED_DANGEROUS = ['info', 'flushdb', 'flushall', 'keys', 'sort', 'sort_ro', 'swapdb', 'restore', 'role', 'lastsave'];
+export const OWNER_ALLOWED_DANGEROUS = [
+  'info',
+  'flushdb',
+  'flushall',
+  'keys',
+  'sort',
+  'sort_ro',
+  'swapdb',
+  'restore',
+  'role',
+  'lastsave',
+];
 
 /**
  * The cluster owner's rules: every key, channel and command of the dataset, none of the server's. It

@@ -116,7 +116,10 @@ export async function withOwner<T>(
   try {
     return await withClient(
       ownerTarget(node),
-      { timeoutMs: options.timeoutMs ?? 5000, commandTimeoutMs: 'commandTimeoutMs' in options ? options.commandTimeoutMs : 30_000 },
+      {
+        timeoutMs: options.timeoutMs ?? 5000,
+        commandTimeoutMs: 'commandTimeoutMs' in options ? options.commandTimeoutMs : 30_000,
+      },
       work,
     );
   } catch (err) {

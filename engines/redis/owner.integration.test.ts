@@ -191,7 +191,7 @@ describe('Redis cluster owner', () => {
   it('cannot write past a fence, on open connections or new ones; a switchover under its writes loses nothing', async () => {
     const acknowledged: number[] = [];
     let afterFence = 0;
-    let fencedAt: number | undefined;
+    let fencedAt = Number.POSITIVE_INFINITY;
     let running = true;
     const writer = (async () => {
       let next = 1;
@@ -206,7 +206,7 @@ describe('Redis cluster owner', () => {
           const startedAt = Date.now();
           await client.rpush('writes', String(id));
           acknowledged.push(id);
-          if (fencedAt !== undefined && startedAt > fencedAt) afterFence++;
+          if (startedAt > fencedAt) afterFence++;
         } catch {
           client?.disconnect();
           client = undefined;

@@ -295,7 +295,10 @@ export class LocalVmProvider implements VmProvider {
   /** Lazily opens the state (a new instance after a crash picks it up here). */
   private open(): Promise<{ store: StateStore; processes: LocalSupervisor; fronts: FrontRunner }> {
     this.opened ??= (async () => {
-      await fs.mkdir(join(this.baseDir, 'nodes'), { recursive: true, mode: 0o755 });
+      // Traversable, not listable: engines running as their own users reach their node's directory
+      // by its name, and nobody lists the nodes (see SECURITY.md).
+      await fs.mkdir(join(this.baseDir, 'nodes'), { recursive: true, mode: 0o711 });
+      for (const dir of [this.baseDir, join(this.baseDir, 'nodes')]) await fs.chmod(dir, 0o711);
       const store = await StateStore.open(this.baseDir);
       const processes = new LocalSupervisor(store, this.log);
       return { store, processes, fronts: new FrontRunner(processes) };
@@ -307,7 +310,8 @@ export class LocalVmProvider implements VmProvider {
   /** Makes sure the node's directories exist and its firewall runs with the recorded configuration. */
   private async bringUp(record: NodeRecord): Promise<void> {
     const { fronts } = await this.open();
-    await fs.mkdir(record.dataDir, { recursive: true, mode: 0o755 });
+    await fs.mkdir(record.dataDir, { recursive: true, mode: 0o711 });
+    for (const dir of [this.nodeDir(record.node), record.dataDir]) await fs.chmod(dir, 0o711);
     await fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record));
   }
 
