@@ -160,7 +160,11 @@ describe("the product's codec with the real worker", () => {
 
   it('never runs a workflow started with plain arguments', async () => {
     const workflowId = `codec-start-${randomBytes(3).toString('hex')}`;
-    await stranger.workflow.start<typeof codecProbe>('codecProbe', { taskQueue: TASK_QUEUE, workflowId, args: ['done'] });
+    await stranger.workflow.start<typeof codecProbe>('codecProbe', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: ['done'],
+    });
     expect(await workflowTaskFailure(workflowId)).toContain(REFUSED_ENCODING);
     const handle = product.workflow.getHandle(workflowId);
     expect((await handle.describe()).status.name).toBe('RUNNING');

@@ -145,7 +145,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
 
 function isServerPayload(payload: Payload): boolean {
   const encoding = Buffer.from(payload.metadata?.encoding ?? new Uint8Array()).toString('utf8');
-  return encoding === 'json/plain' && SERVER_PAYLOADS.includes(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'));
+  return (
+    encoding === 'json/plain' &&
+    SERVER_PAYLOADS.includes(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'))
+  );
 }
 
 /** Converting it fails with "Unknown encoding: binary/unencrypted-refused"; its content is dropped. */

@@ -28,7 +28,9 @@ export async function codecProbe(initial: string): Promise<string> {
   setHandler(noteQuery, (suffix) => `${note}${suffix ?? ''}`);
   setHandler(infoQuery, () => ({
     memo: workflowInfo().memo,
-    searchAttributes: workflowInfo().typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value]),
+    searchAttributes: workflowInfo()
+      .typedSearchAttributes.getAll()
+      .map((pair) => [pair.key.name, pair.value]),
   }));
   await condition(() => note === 'done');
   return note;
