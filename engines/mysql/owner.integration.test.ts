@@ -10,6 +10,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
+import { breaksWhileReading } from '../../test/unreadable-store';
 import { LocalBackupStore } from '../local-backup-store';
 import type { EngineDriver } from '../types';
 import { createMysqlDriver } from './index';
@@ -299,6 +300,17 @@ describe('MariaDB cluster owner', () => {
     // An aborted promotion's way back: configuring the old primary as primary again restores the owner.
     await driver.configureAsPrimary(primary);
     await as(primary, OWNER, (owner) => owner.query('INSERT INTO shop.writes VALUES (-2)'));
+  });
+
+  it('keeps the node data when the backup breaks off while being read during a restore', async () => {
+    const store = new LocalBackupStore(path.join(env.baseDir, 'backups'));
+    const backup = await driver.backup(replica, store, 'myown/breaks');
+    await expect(driver.restore(replica, breaksWhileReading(store), backup)).rejects.toThrow();
+    // MariaDB's restore stops the server before unpacking; its data is untouched and it starts again.
+    if (!(await driver.health(replica)).up) await driver.start(replica);
+    await as(replica, OWNER, async (owner) => {
+      expect(await rows(owner, 'SELECT COUNT(*) AS n FROM shop.orders')).toEqual([{ n: 2 }]);
+    });
   });
 
   it('lets the owner read no file of another node, no backup and none of the product through the server', async () => {

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProvider, provisionTestNode, type TestNode, type TestProvider } from '../../test/local-provider';
+import { breaksWhileReading } from '../../test/unreadable-store';
 import { LocalBackupStore } from '../local-backup-store';
 import type { EngineCredentials } from '../types';
 import { createPostgresDriver, type PostgresDriver } from './index';
@@ -349,6 +350,16 @@ describe('PostgreSQL cluster owner', () => {
     } finally {
       await owner.end();
     }
+  });
+});
+
+describe('PostgreSQL restore safety', () => {
+  it('leaves the node running with its data when the backup breaks off while being read', async () => {
+    const store = new LocalBackupStore(path.join(env.baseDir, 'backups'));
+    const backup = await driver.backup(replica, store, 'pgo/breaks');
+    await expect(driver.restore(replica, breaksWhileReading(store), backup)).rejects.toThrow();
+    expect(await driver.health(replica)).toMatchObject({ up: true, role: 'primary' });
+    expect(await sql(replica, OWNER, 'select count(*)::int as n from sales.orders', 'shop')).toEqual([{ n: 2 }]);
   });
 });
 

@@ -6,7 +6,10 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
+import { breaksWhileReading } from '../../test/unreadable-store';
+import { LocalBackupStore } from '../local-backup-store';
 import type { EngineDriver } from '../types';
 import { createRedisDriver } from './index';
 import { adminClient, provisionNode, testCredentials, type TestNode } from './test-support';
@@ -242,6 +245,16 @@ describe('Redis cluster owner', () => {
     // An aborted promotion's way back: configuring the old primary as primary again lets the owner write.
     await driver.configureAsPrimary(primary);
     await asOwner(primary, (owner) => owner.set('unfenced', '1'));
+  });
+});
+
+describe('Redis restore safety', () => {
+  it('leaves the node running with its data when the backup breaks off while being read', async () => {
+    const store = new LocalBackupStore(path.join(env.baseDir, 'backups'));
+    const backup = await driver.backup(replica, store, 'rdown/breaks');
+    await expect(driver.restore(replica, breaksWhileReading(store), backup)).rejects.toThrow();
+    expect(await driver.health(replica)).toMatchObject({ up: true, role: 'primary' });
+    expect(await asOwner(replica, (owner) => owner.get('on-new-primary'))).toBe('1');
   });
 });
 
