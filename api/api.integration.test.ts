@@ -29,7 +29,7 @@ const SOURCE_PASSWORD = 'migration-source-secret-5521';
 let api: ApiEnvironment;
 let source: ChildProcess | undefined;
 let sourcePort: number;
-/** The admin password of alpha (as served by the credentials route), checked against the log at the end. */
+/** The owner password of alpha (as served by the credentials route), checked against the log at the end. */
 let credentialsOfAlpha: string;
 /** Every answer seen, checked at the end for the migration source's password. */
 const seen: string[] = [];
@@ -187,7 +187,7 @@ describe('the API over HTTP', () => {
     const answer = await call('GET', '/v1/clusters/alpha/credentials');
     const info = expectShape(schemas.ConnectionInfo, answer);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    expect(info).toMatchObject({ cluster: 'alpha', engine: 'redis', ...alpha.endpoint, user: 'dbco_admin' });
+    expect(info).toMatchObject({ cluster: 'alpha', engine: 'redis', ...alpha.endpoint, user: 'owner' });
     expect(info.database).toBeUndefined();
     expect(info.password.length).toBeGreaterThanOrEqual(16);
     const uri = new URL(info.uri);
