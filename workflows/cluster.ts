@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -245,10 +246,10 @@ function initial(input: ClusterInput): { state: ClusterState; credentials: Crede
     adminPassword: secret(),
     replicationUser: 'dbco_repl',
     replicationPassword: secret(),
-    // The application owner the credentials route hands out (issue 9 moves generation into an activity).
-    ownerUser: 'owner',
-    ownerPassword: secret(),
   };
+  // The application owner the credentials route hands out. Guarded: clusters started before owners
+  // existed replay without it (issue 9 moves generating passwords into an activity).
+  if (patched('application-owner')) Object.assign(credentials, { ownerUser: 'owner', ownerPassword: secret() });
   return { state, credentials };
 }
 
