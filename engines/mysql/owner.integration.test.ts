@@ -10,6 +10,7 @@ import path from 'node:path';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
+import { startFenceWriter } from '../../test/fence-writer';
 import { breaksWhileReading } from '../../test/unreadable-store';
 import { LocalBackupStore } from '../local-backup-store';
 import type { EngineDriver } from '../types';
@@ -240,42 +241,25 @@ describe('MariaDB cluster owner', () => {
       await owner.query('CREATE TABLE shop.writes (id INT PRIMARY KEY)');
       await owner.query("GRANT INSERT ON shop.writes TO 'reader'@'%'");
     });
-    const acknowledged: number[] = [];
-    let afterFence = 0;
-    let fencedAt = Number.POSITIVE_INFINITY;
-    let running = true;
     // The owner writes straight to the old primary's node address throughout.
-    const writer = (async () => {
-      let next = 1;
-      let connection: mysql.Connection | undefined;
-      while (running) {
-        try {
-          if (!connection) {
-            connection = await connect(primary, OWNER, 'shop');
-            connection.on('error', () => undefined);
-          }
-          const id = next++;
-          const startedAt = Date.now();
-          await connection.query('INSERT INTO writes VALUES (?)', [id]);
-          acknowledged.push(id);
-          if (startedAt > fencedAt) afterFence++;
-        } catch {
-          connection?.destroy();
-          connection = undefined;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }
-      connection?.destroy();
-    })();
+    const writer = startFenceWriter({
+      async open() {
+        const connection = await connect(primary, OWNER, 'shop');
+        connection.on('error', () => undefined);
+        return connection;
+      },
+      write: (connection, id) => connection.query('INSERT INTO writes VALUES (?)', [id]),
+      close: (connection) => connection.destroy(),
+    });
     // An account the owner made holds a transaction open across the fence.
     const open = await connect(primary, { user: 'reader', password: 'reader-pw-2' }, 'shop');
     open.on('error', () => undefined);
     await open.query('BEGIN');
     await open.query('INSERT INTO writes VALUES (-100)');
-    while (acknowledged.length < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+    await writer.waitFor(50);
 
     const position = await driver.fence(primary);
-    fencedAt = Date.now();
+    writer.fenced();
     // The open transaction was rolled back with its connection; a new session cannot lift read-only.
     await expect(open.query('COMMIT')).rejects.toThrow();
     open.destroy();
@@ -286,14 +270,12 @@ describe('MariaDB cluster owner', () => {
 
     await driver.waitForPosition(replica, position, 30_000);
     await driver.promote(replica);
-    running = false;
-    await writer;
-    expect(afterFence).toBe(0);
-    expect(acknowledged.length).toBeGreaterThanOrEqual(50);
+    expect(await writer.stop()).toBe(0);
+    expect(writer.acknowledged.length).toBeGreaterThanOrEqual(50);
     const onNewPrimary = new Set(
       (await adminQuery(replica, 'SELECT id FROM shop.writes')).map((row) => Number(row.id)),
     );
-    expect(acknowledged.filter((id) => !onNewPrimary.has(id))).toEqual([]);
+    expect(writer.acknowledged.filter((id) => !onNewPrimary.has(id))).toEqual([]);
     expect(onNewPrimary.has(-100)).toBe(false);
     await as(replica, OWNER, (owner) => owner.query('INSERT INTO shop.writes VALUES (-1)'));
 

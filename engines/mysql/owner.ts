@@ -20,7 +20,7 @@
  */
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
-import { UnsupportedOperationError } from '../errors';
+import { requireOwner, type OwnerCredentials } from '../owner';
 import type { EngineNode } from '../types';
 import type { DriverContext } from './context';
 import { withNode, type Session } from './session';
@@ -33,24 +33,9 @@ const SYSTEM_DATABASES = ['mysql', 'sys', 'performance_schema', 'information_sch
 /** Database names the owner may use: no backtick, quote or wildcard, never a leading '-' (see tools). */
 export const OWNER_DATABASE_NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$-]{0,63}$/;
 
-export interface OwnerCredentials {
-  user: string;
-  password: string;
-}
-
-/** The owner named by the node's credentials; throws when there is none or it is one of the product's users. */
+/** The owner named by the node's credentials (never one of the server's own accounts). */
 export function ownerOf(node: Pick<EngineNode, 'name' | 'credentials'>): OwnerCredentials {
-  const { ownerUser, ownerPassword, adminUser, replicationUser } = node.credentials;
-  if (!ownerUser || ownerPassword === undefined) {
-    throw new UnsupportedOperationError(
-      `node ${node.name}: the cluster's credentials name no owner user (a cluster created before owners existed); ` +
-        'generate owner credentials before creating the owner',
-    );
-  }
-  if ([adminUser, replicationUser, 'root', 'mariadb.sys', 'PUBLIC'].includes(ownerUser)) {
-    throw new UnsupportedOperationError(`node ${node.name}: ${JSON.stringify(ownerUser)} cannot be the owner's name`);
-  }
-  return { user: ownerUser, password: ownerPassword };
+  return requireOwner(node, (name) => ['root', 'mariadb.sys', 'PUBLIC'].includes(name));
 }
 
 /** MariaDB's mysql_native_password hash, so the password itself never reaches the server. */

@@ -10,6 +10,7 @@ import { writeFile } from 'node:fs/promises';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestProvider, provisionTestNode, type TestNode, type TestProvider } from '../../test/local-provider';
+import { startFenceWriter } from '../../test/fence-writer';
 import { breaksWhileReading } from '../../test/unreadable-store';
 import { LocalBackupStore } from '../local-backup-store';
 import type { EngineCredentials } from '../types';
@@ -274,40 +275,21 @@ describe('PostgreSQL cluster owner', () => {
 
   it('cannot write past a fence: open sessions end, read-only cannot be turned off, new sessions are refused; a switchover under its writes loses nothing', async () => {
     await sql(primary, OWNER, 'create table public.writes (id int primary key)', 'shop');
-    const acknowledged: number[] = [];
-    let afterFence = 0;
-    let fencedAt = Number.POSITIVE_INFINITY;
-    let running = true;
     // The owner writes straight to the old primary's node address throughout.
-    const writer = (async () => {
-      let next = 1;
-      let client: Client | undefined;
-      while (running) {
-        try {
-          client ??= await connect(primary, OWNER, 'shop');
-          const id = next++;
-          const startedAt = Date.now();
-          await client.query('insert into public.writes values ($1)', [id]);
-          acknowledged.push(id);
-          // A write that began after the fence returned must never be acknowledged.
-          if (startedAt > fencedAt) afterFence++;
-        } catch {
-          await client?.end().catch(() => undefined);
-          client = undefined;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }
-      await client?.end().catch(() => undefined);
-    })();
+    const writer = startFenceWriter({
+      open: () => connect(primary, OWNER, 'shop'),
+      write: (client, id) => client.query('insert into public.writes values ($1)', [id]),
+      close: (client) => client.end(),
+    });
     // A role the owner made also writes, and a session tries to lift read-only mode after the fence.
     await sql(primary, OWNER, "select dbco.create_role('writer', 'writer-pw')");
     await sql(primary, OWNER, 'grant insert on public.writes to writer', 'shop');
     const writerRole = { user: 'writer', password: 'writer-pw' };
     const sneaky = await connect(primary, writerRole, 'shop');
-    while (acknowledged.length < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+    await writer.waitFor(50);
 
     const position = await driver.fence(primary);
-    fencedAt = Date.now();
+    writer.fenced();
     // The session opened before the fence was ended: turning read-only off and writing fails.
     const lifted = await sneaky
       .query('set default_transaction_read_only = off')
@@ -323,12 +305,10 @@ describe('PostgreSQL cluster owner', () => {
 
     await driver.waitForPosition(replica, position, 30_000);
     await driver.promote(replica);
-    running = false;
-    await writer;
-    expect(afterFence).toBe(0);
+    expect(await writer.stop()).toBe(0);
     const onNewPrimary = new Set((await sql(replica, ADMIN, 'select id from public.writes', 'shop')).map((r) => r.id));
-    expect(acknowledged.length).toBeGreaterThanOrEqual(50);
-    expect(acknowledged.filter((id) => !onNewPrimary.has(id))).toEqual([]);
+    expect(writer.acknowledged.length).toBeGreaterThanOrEqual(50);
+    expect(writer.acknowledged.filter((id) => !onNewPrimary.has(id))).toEqual([]);
     // The owner writes on the new primary.
     await sql(replica, OWNER, 'insert into public.writes values (-1)', 'shop');
 

@@ -15,7 +15,7 @@
  * database and in template1, so every database created later has them too.
  */
 import type { Client } from 'pg';
-import { UnsupportedOperationError } from '../errors';
+import { requireOwner, type OwnerCredentials } from '../owner';
 import type { EngineNode } from '../types';
 import type { DriverContext } from './context';
 import { scramSha256Verifier } from './scram';
@@ -24,24 +24,9 @@ import { adminTarget, quoteIdent, quoteLiteral, withClient } from './sql';
 /** The schema of the owner's role functions, in `postgres` and template1. */
 export const OWNER_SCHEMA = 'dbco';
 
-export interface OwnerCredentials {
-  user: string;
-  password: string;
-}
-
-/** The owner named by the node's credentials; throws when there is none or it collides with the product's users. */
+/** The owner named by the node's credentials (never a `pg_` name, which PostgreSQL reserves). */
 export function ownerOf(node: Pick<EngineNode, 'name' | 'credentials'>): OwnerCredentials {
-  const { ownerUser, ownerPassword, adminUser, replicationUser } = node.credentials;
-  if (!ownerUser || ownerPassword === undefined) {
-    throw new UnsupportedOperationError(
-      `node ${node.name}: the cluster's credentials name no owner user (a cluster created before owners existed); ` +
-        'generate owner credentials before creating the owner',
-    );
-  }
-  if (ownerUser === adminUser || ownerUser === replicationUser || ownerUser.startsWith('pg_')) {
-    throw new UnsupportedOperationError(`node ${node.name}: ${JSON.stringify(ownerUser)} cannot be the owner's name`);
-  }
-  return { user: ownerUser, password: ownerPassword };
+  return requireOwner(node, (name) => name.startsWith('pg_'));
 }
 
 /**

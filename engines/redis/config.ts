@@ -10,6 +10,7 @@
  * replication stream, and every snapshot forks the server and can double its memory for a while.
  */
 import { createHash } from 'node:crypto';
+import { ownerIn, type OwnerCredentials } from '../owner';
 import type { EngineCredentials, EngineNode } from '../types';
 import type { RedisFlavour } from './flavours';
 
@@ -81,14 +82,14 @@ export function sha256Hex(secret: string): string {
 }
 
 /** The owner the credentials name, checked; undefined for a cluster created before owners existed. */
-export function ownerOf(credentials: EngineCredentials): { user: string; password: string } | undefined {
-  const { ownerUser, ownerPassword } = credentials;
-  if (!ownerUser || ownerPassword === undefined) return undefined;
-  checkUserName('owner user', ownerUser);
-  if ([credentials.adminUser, credentials.replicationUser, 'default'].includes(ownerUser)) {
-    throw new Error(`the owner user cannot be called ${JSON.stringify(ownerUser)}; choose a name of its own`);
+export function ownerOf(credentials: EngineCredentials): OwnerCredentials | undefined {
+  const owner = ownerIn(credentials);
+  if (owner === undefined) return undefined;
+  checkUserName('owner user', owner.user);
+  if ([credentials.adminUser, credentials.replicationUser, 'default'].includes(owner.user)) {
+    throw new Error(`the owner user cannot be called ${JSON.stringify(owner.user)}; choose a name of its own`);
   }
-  return { user: ownerUser, password: ownerPassword };
+  return owner;
 }
 
 /** ACL rule lists (after the user name) for the users the orchestrator owns. Passwords only as hashes. */

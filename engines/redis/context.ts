@@ -4,7 +4,8 @@
  */
 import { statfs } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
-import { BadCredentialsError, NodeNotReadyError, UnsupportedOperationError } from '../errors';
+import { BadCredentialsError, NodeNotReadyError } from '../errors';
+import { requireOwner } from '../owner';
 import type { EngineNode } from '../types';
 import type { ProcessSupervisor } from '../../vm/types';
 import { RedisConnectFailure, withClient, type RedisTarget } from './client';
@@ -74,13 +75,8 @@ export function nodeConnectError(node: EngineNode, err: unknown): Error {
 
 /** The cluster owner's address on the node; throws when the credentials name no owner. */
 export function ownerTarget(node: EngineNode): RedisTarget {
-  const { ownerUser, ownerPassword } = node.credentials;
-  if (!ownerUser || ownerPassword === undefined) {
-    throw new UnsupportedOperationError(
-      `node ${node.name}: the cluster's credentials name no owner user (a cluster created before owners existed)`,
-    );
-  }
-  return { host: node.host, port: node.port, username: ownerUser, password: ownerPassword };
+  const owner = requireOwner(node);
+  return { host: node.host, port: node.port, username: owner.user, password: owner.password };
 }
 
 export interface AdminOptions {

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { createTestProvider, type TestProvider } from '../../test/local-provider';
+import { startFenceWriter } from '../../test/fence-writer';
 import { breaksWhileReading } from '../../test/unreadable-store';
 import { LocalBackupStore } from '../local-backup-store';
 import type { EngineDriver } from '../types';
@@ -192,38 +193,21 @@ describe('Redis cluster owner', () => {
   });
 
   it('cannot write past a fence, on open connections or new ones; a switchover under its writes loses nothing', async () => {
-    const acknowledged: number[] = [];
-    let afterFence = 0;
-    let fencedAt = Number.POSITIVE_INFINITY;
-    let running = true;
-    const writer = (async () => {
-      let next = 1;
-      let client: Redis | undefined;
-      while (running) {
-        try {
-          if (!client) {
-            client = ownerClient(primary);
-            await client.connect();
-          }
-          const id = next++;
-          const startedAt = Date.now();
-          await client.rpush('writes', String(id));
-          acknowledged.push(id);
-          if (startedAt > fencedAt) afterFence++;
-        } catch {
-          client?.disconnect();
-          client = undefined;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      }
-      client?.disconnect();
-    })();
+    const writer = startFenceWriter({
+      async open() {
+        const client = ownerClient(primary);
+        await client.connect();
+        return client;
+      },
+      write: (client, id) => client.rpush('writes', String(id)),
+      close: (client) => client.disconnect(),
+    });
     const open = ownerClient(primary);
     await open.connect();
-    while (acknowledged.length < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+    await writer.waitFor(50);
 
     const position = await driver.fence(primary);
-    fencedAt = Date.now();
+    writer.fenced();
     await refused(open.set('after-fence', '1'), /NOREPLICAS/);
     await refused(open.eval("return redis.call('set', 'after-fence', '1')", 0), /NOREPLICAS/);
     await refused(open.call('CONFIG', 'SET', 'min-replicas-to-write', '0'), /NOPERM/);
@@ -232,13 +216,11 @@ describe('Redis cluster owner', () => {
 
     await driver.waitForPosition(replica, position, 30_000);
     await driver.promote(replica);
-    running = false;
-    await writer;
-    expect(afterFence).toBe(0);
-    expect(acknowledged.length).toBeGreaterThanOrEqual(50);
+    expect(await writer.stop()).toBe(0);
+    expect(writer.acknowledged.length).toBeGreaterThanOrEqual(50);
     const onNewPrimary = await asOwner(replica, (owner) => owner.lrange('writes', 0, -1));
     const stored = new Set(onNewPrimary.map(Number));
-    expect(acknowledged.filter((id) => !stored.has(id))).toEqual([]);
+    expect(writer.acknowledged.filter((id) => !stored.has(id))).toEqual([]);
     expect(await asOwner(replica, (owner) => owner.exists('after-fence'))).toBe(0);
     await asOwner(replica, (owner) => owner.set('on-new-primary', '1'));
 
