@@ -65,7 +65,8 @@ export function messageToJson(type: Type, message: PlainMessage): Json {
     case 'google.protobuf.Any':
       return anyToJson(message);
   }
-  if (WRAPPERS.has(fullName(type))) return scalarToJson(type.fields.value, message.value ?? defaultOf(type.fields.value));
+  if (WRAPPERS.has(fullName(type)))
+    return scalarToJson(type.fields.value, message.value ?? defaultOf(type.fields.value));
   const out: Record<string, Json> = {};
   for (const field of type.fieldsArray) {
     const value = message[field.name];
