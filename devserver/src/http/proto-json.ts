@@ -198,7 +198,8 @@ export function messageFromJson(type: Type, json: unknown, path = ''): PlainMess
     const field = fieldByName(type, key);
     const where = path ? `${path}.${key}` : key;
     if (!field) throw new JsonMappingError(where, `unknown field of ${fullName(type)}`);
-    if (value === null && fullName(field.resolvedType as Type) !== 'google.protobuf.Value') continue;
+    const isValue = field.resolvedType?.fullName === '.google.protobuf.Value';
+    if (value === null && !isValue) continue;
     out[field.name] = fieldValueFromJson(field, value, where);
   }
   return out;
@@ -209,8 +210,13 @@ export function fieldValueFromJson(field: Field, value: unknown, path: string): 
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new JsonMappingError(path, 'expected an object (map)');
     }
+    const keyType = (field as Field & { keyType: string }).keyType;
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, singleFromJson(field, v, `${path}.${k}`)]),
+      Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+        // Map keys are strings in JSON; an integer or bool key must still read as one.
+        if (keyType !== 'string') scalarFromJson(keyType, k, `${path} key ${JSON.stringify(k)}`);
+        return [k, singleFromJson(field, v, `${path}.${k}`)];
+      }),
     );
   }
   if (field.repeated) {
