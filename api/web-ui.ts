@@ -96,7 +96,8 @@ export class WebUiGate {
     const admin = caller !== undefined && !('invalid' in caller) && caller.principal.role === 'admin';
     return {
       DefaultNamespace: this.options.namespace,
-      Codec: { Endpoint: `http://${req.headers.host}/codec`, IncludeCredentials: true },
+      // The UI calls it on the origin it was loaded from, so the session cookie goes with it.
+      Codec: { Endpoint: `http://${req.headers.host ?? '127.0.0.1'}/codec`, IncludeCredentials: true },
       DisableWriteActions: !admin,
     };
   };
