@@ -246,4 +246,17 @@ describe('the Web UI served by the product', { timeout: 120_000 }, () => {
     expect(await pageText(page)).toContain('"engine": "redis"');
     await screenshot(page, '07-state-query');
   });
+
+  it('says "not available" for the pages of server parts the devserver lacks, and shows the task queue', async () => {
+    const opened = await session(READ_TOKEN);
+    for (const path of ['/nexus', `${NS}/worker-deployments`, `${NS}/batch-operations`, `${NS}/archival`]) {
+      await opened.page.goto(ui + path);
+      await waitForText(opened.page, 'Not available here');
+    }
+    await screenshot(opened.page, '08-not-available');
+    await opened.page.goto(`${ui}${NS}/task-queues/clusters`);
+    await waitForText(opened.page, 'Workflow Task Handler');
+    await screenshot(opened.page, '09-task-queue');
+    expect(opened.errors).toEqual([]);
+  });
 });
