@@ -96,8 +96,12 @@ export class WebUiGate {
     const admin = caller !== undefined && !('invalid' in caller) && caller.principal.role === 'admin';
     return {
       DefaultNamespace: this.options.namespace,
-      // The UI calls it on the origin it was loaded from, so the session cookie goes with it.
-      Codec: { Endpoint: `http://${req.headers.host ?? '127.0.0.1'}/codec`, IncludeCredentials: true },
+      // Only admins may decode; a reader's UI is not pointed at an endpoint that would refuse it (it
+      // would show a connection error on every page), so it shows payloads as stored: encrypted.
+      // The UI calls the endpoint on the origin it was loaded from, so the session cookie goes with it.
+      ...(admin
+        ? { Codec: { Endpoint: `http://${req.headers.host ?? '127.0.0.1'}/codec`, IncludeCredentials: true } }
+        : {}),
       DisableWriteActions: !admin,
     };
   };
