@@ -3,7 +3,18 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'devserver/bin/**', 'coverage/**', '.data/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'devserver/bin/**',
+      'coverage/**',
+      '.data/**',
+      'webui/build/**',
+      'webui/.svelte-kit/**',
+      'test-artifacts/**',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

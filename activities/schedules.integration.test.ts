@@ -9,6 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activityEnv, depsFor, rejectionOf } from '../test/activities-support';
 import { createLocalEnv } from '../test/temporal-env';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { BackupSchedule } from '../workflows/types';
 import type { ScheduleRequest } from './contract';
 import { BackupScheduleNotFoundError, InvalidBackupScheduleError } from './errors';
@@ -39,7 +40,10 @@ describe('TemporalScheduleGateway on the devserver', () => {
   let gateway: TemporalScheduleGateway;
 
   beforeAll(async () => {
-    env = await createLocalEnv();
+    // Schedules and their runs carry the cluster's name, as on the product's namespace.
+    env = await createLocalEnv({
+      searchAttributes: [defineSearchAttributeKey('ClusterName', SearchAttributeType.KEYWORD)],
+    });
     schedules = env.client.schedule;
     gateway = new TemporalScheduleGateway(schedules);
   });

@@ -70,7 +70,10 @@ export class TemporalScheduleGateway implements ScheduleGateway {
         args: [{ cluster: request.cluster, scheduleId: request.schedule.id }],
         taskQueue: request.taskQueue,
         workflowId: id,
+        // Each scheduled backup run is found by its cluster, like the cluster's other runs.
+        searchAttributes: { ClusterName: [request.cluster] },
       },
+      searchAttributes: { ClusterName: [request.cluster] },
       policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL, catchupWindow: CATCHUP_WINDOW },
       state: { paused: request.schedule.paused, ...(request.schedule.paused ? { note: PAUSED_NOTE } : {}) },
     };

@@ -73,6 +73,15 @@ export function createApp(deps: ApiDeps): express.Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(observe(deps, metrics));
+  if (deps.webUi) {
+    const gate = deps.webUi;
+    // Before the API's own token check: these answer browsers too (sign-in page, cookie sessions, CORS).
+    app.use(['/signin', '/auth', '/codec'], (req, res, next) => {
+      gate
+        .handleAuthAndCodec(req, res, new URL(req.originalUrl, 'http://api.invalid'))
+        .then((handled) => (handled ? undefined : next()), next);
+    });
+  }
 
   for (const route of routes) {
     const stages = route.public ? [] : [route.adminOnly ? authenticateAdmin : authenticate, requireJsonBody, parseJson];

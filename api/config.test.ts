@@ -18,6 +18,18 @@ function errorOf(env: NodeJS.ProcessEnv): Error {
 }
 
 describe('readProductConfig', () => {
+  it('reads the Web UI port and the one origin allowed to use the codec endpoint', () => {
+    const config = readProductConfig({ UI_PORT: '9233', CODEC_CORS_ORIGIN: 'https://temporal-ui.example.com:8443' });
+    expect(config).toMatchObject({ uiPort: 9233, codecCorsOrigin: 'https://temporal-ui.example.com:8443' });
+    expect(readProductConfig({ CODEC_CORS_ORIGIN: 'http://localhost:8233/' }).codecCorsOrigin).toBe(
+      'http://localhost:8233',
+    );
+    for (const bad of ['*', 'temporal-ui.example.com', 'https://ui.example.com/path', 'ftp://ui.example.com', 'null']) {
+      expect(() => readProductConfig({ CODEC_CORS_ORIGIN: bad }), bad).toThrow(/CODEC_CORS_ORIGIN must be one origin/);
+    }
+    expect(() => readProductConfig({ UI_PORT: '70000' })).toThrow(/UI_PORT must be a port number/);
+  });
+
   it('needs no variable: every one has a default', () => {
     const config = readProductConfig({});
     expect(config).toMatchObject({
@@ -29,6 +41,8 @@ describe('readProductConfig', () => {
       apiTokens: undefined,
       codecKeys: undefined,
       logLevel: 'info',
+      uiPort: 8233,
+      codecCorsOrigin: undefined,
     });
     expect(config.activities.dataDir).toBe(config.dataDir);
     expect(config.activities.worker.maxConcurrentActivities).toBe(16);

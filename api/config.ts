@@ -18,6 +18,8 @@
  * | `API_TOKENS`                     | unset: generated token   | `name:role:token,...`, role `read` or `admin`                         |
  * | `CODEC_KEY`                      | unset: generated key     | base64 32-byte key(s), comma-separated; the first encrypts payloads    |
  * | `LOG_LEVEL`                      | `info`                   | `trace` `debug` `info` `warn` `error` `fatal` `silent`                |
+ * | `UI_PORT`                        | `8233`                   | port of the Web UI on HOST (embedded server only; `0`: any free port) |
+ * | `CODEC_CORS_ORIGIN`              | unset                    | origin of a Temporal Web UI allowed to call `/codec/*` from a browser |
  */
 import type { LevelWithSilent } from 'pino';
 import { randomBytes } from 'node:crypto';
@@ -53,6 +55,10 @@ export interface ProductConfig {
   codecKeys?: Buffer[];
   logLevel: LevelWithSilent;
   activities: ActivitiesConfig;
+  /** The Web UI served next to the embedded server (unused with `TEMPORAL_ADDRESS`). */
+  uiPort: number;
+  /** The origin (scheme://host[:port]) of a Temporal Web UI allowed to call the codec endpoint. */
+  codecCorsOrigin?: string;
 }
 
 const LOG_LEVELS: readonly LevelWithSilent[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -89,7 +95,27 @@ export function readProductConfig(env: NodeJS.ProcessEnv = process.env): Product
     codecKeys: codecKeyRaw === undefined ? undefined : parseCodecKeys(codecKeyRaw),
     logLevel,
     activities,
+    uiPort: port(env, 'UI_PORT', 8233),
+    codecCorsOrigin: corsOrigin(env, 'CODEC_CORS_ORIGIN'),
   };
+}
+
+/** One exact origin: a browser sends `Origin: scheme://host[:port]`, nothing more, and only that matches. */
+function corsOrigin(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(raw);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['http:', 'https:'].includes(url.protocol) || url.origin !== raw.replace(/\/$/, '')) {
+    throw new ConfigurationError(
+      `${name} must be one origin such as https://temporal-ui.example.com (scheme, host and port; no path, no *), not ${quote(raw)}`,
+    );
+  }
+  return url.origin;
 }
 
 function temporalSecurity(

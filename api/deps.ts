@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { AuditReadOptions, AuditRecord } from '../activities/audit-log';
 import type { AuthConfig } from './auth';
+import type { WebUiGate } from './web-ui';
 
 /** The read side of the audit log (`activities/audit-log.ts` `JsonlAuditLog` implements it). */
 export interface AuditLogReader {
@@ -33,4 +34,6 @@ export interface ApiDeps {
    * before it is answered 504. Default 30 000 ms.
    */
   temporalTimeoutMs?: number;
+  /** Sign-in and the codec endpoint (`/signin`, `/auth/*`, `/codec/*`) for a Temporal Web UI. */
+  webUi?: WebUiGate;
 }

@@ -23,11 +23,14 @@ import { loadPayloadCodec } from '../activities/codec';
 import { createDefaultDeps } from '../activities/default-deps';
 import { createActivities } from '../activities/index';
 import { createWorker, DEFAULT_WORKFLOWS_PATH } from '../activities/worker';
+import { defaultSiteDir } from '../devserver/src/http/ui-server';
 import { DevServer } from '../devserver/src/server';
 import { createApp } from './app';
+import { TokenVerifier } from './auth';
 import { prepareDataDir } from './data-dir';
 import { ConfigurationError, readProductConfig, resolveApiTokens, type ProductConfig } from './config';
 import { createLogger, fieldLogger, temporalLogger } from './logger';
+import { WebUiGate } from './web-ui';
 
 /** The search attributes the cluster workflows set; the namespace must know them before clusters start. */
 export const PRODUCT_SEARCH_ATTRIBUTES = ['ClusterName', 'ClusterEngine', 'ClusterOperation'] as const;
@@ -40,6 +43,8 @@ export interface RunningProduct {
   url: string;
   /** The Temporal frontend the product uses (the embedded devserver's, or TEMPORAL_ADDRESS). */
   temporalAddress: string;
+  /** The Web UI (with the embedded devserver only). */
+  uiUrl?: string;
   /** Settles when the product has stopped by itself (a part failed); resolves with that failure. */
   readonly failed: Promise<Error>;
   /** Stops everything, in reverse order of start. Safe to call more than once. */
@@ -82,12 +87,22 @@ export async function startProduct(config: ProductConfig, logger: Logger): Promi
     );
     const dataConverter: DataConverter = { payloadCodecs: [codec] };
     installTemporalRuntime(logger);
+    const tokens = await resolveApiTokens(config);
+    const webUi = new WebUiGate({
+      verifier: new TokenVerifier({ tokens: tokens.tokens }),
+      codec,
+      namespace: config.temporal.namespace,
+      codecCorsOrigin: config.codecCorsOrigin,
+      logger: logger.child({ component: 'web-ui' }),
+    });
 
     let address = config.temporal.address;
+    let uiUrl: string | undefined;
     if (address === undefined) {
-      const devserver = await startDevServer(config, logger);
+      const devserver = await startDevServer(config, logger, webUi);
       parts.push({ name: 'devserver', stop: () => devserver.stop() });
       address = `127.0.0.1:${devserver.port}`;
+      uiUrl = `http://${urlHost(config.host)}:${devserver.uiPort}`;
     }
     const connectionOptions = await temporalConnectionOptions(config, address);
     const connection = await Connection.connect(connectionOptions);
@@ -126,7 +141,6 @@ export async function startProduct(config: ProductConfig, logger: Logger): Promi
     );
     parts.push({ name: 'worker', stop: () => stopWorker(worker, running) });
 
-    const tokens = await resolveApiTokens(config);
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
     const apiDeps = {
@@ -136,6 +150,7 @@ export async function startProduct(config: ProductConfig, logger: Logger): Promi
       auditLog: deps.audit,
       logger: logger.child({ component: 'api' }),
       metrics,
+      webUi,
     };
     const app = createApp(apiDeps);
     const server = await listen(app, config.host, config.port);
@@ -160,10 +175,11 @@ export async function startProduct(config: ProductConfig, logger: Logger): Promi
         namespace: config.temporal.namespace,
         taskQueue: config.taskQueue,
         dataDir: config.dataDir,
+        ...(uiUrl ? { ui: uiUrl } : {}),
       },
-      `ready: API on ${url}`,
+      `ready: API on ${url}${uiUrl ? `, Temporal Web UI on ${uiUrl} (sign in with an API token)` : ''}`,
     );
-    return { url, temporalAddress: address, failed, shutdown };
+    return { url, temporalAddress: address, uiUrl, failed, shutdown };
   } catch (err) {
     await shutdown('startup failed');
     throw err;
@@ -184,7 +200,7 @@ async function bundleWorkflows(logger: Logger) {
   return bundleWorkflowCode({ workflowsPath: DEFAULT_WORKFLOWS_PATH, logger: temporalLogger(bundler) });
 }
 
-async function startDevServer(config: ProductConfig, logger: Logger): Promise<DevServer> {
+async function startDevServer(config: ProductConfig, logger: Logger, webUi: WebUiGate): Promise<DevServer> {
   const log = logger.child({ component: 'devserver' });
   const devserver = new DevServer({
     port: config.temporal.embeddedPort,
@@ -193,11 +209,24 @@ async function startDevServer(config: ProductConfig, logger: Logger): Promise<De
     timeSkipping: false,
     dbFilename: path.join(config.dataDir, 'temporal.db'),
     log: (level, message, fields) => log[level](fields ?? {}, message),
+    ui: {
+      host: config.host,
+      port: config.uiPort,
+      siteDir: defaultSiteDir(),
+      authorize: webUi.authorize,
+      intercept: webUi.intercept,
+      settings: webUi.settings,
+    },
   });
   try {
     await devserver.start();
   } catch (err) {
     await devserver.stop(0).catch(() => undefined);
+    if (/EADDRINUSE|address already in use/i.test(String(err)) && devserver.port !== 0) {
+      throw new ConfigurationError(
+        `UI_PORT ${config.uiPort} on ${config.host} is in use (another product or Temporal dev server?); set UI_PORT to a free port`,
+      );
+    }
     if (/EADDRINUSE|address already in use/i.test(String(err))) {
       throw new ConfigurationError(
         `TEMPORAL_PORT ${config.temporal.embeddedPort} is in use (another product or Temporal server?); ` +

@@ -11,6 +11,12 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql-15
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
 # As root, DATA_DIR stays 0700 with a traverse-only ACL entry per database user (api/data-dir.ts).
 if [ "$(id -u)" = 0 ]; then command -v setfacl >/dev/null 2>&1 || need_pkgs+=(acl); fi
+# The browser tests of the Web UI drive Debian's Chromium (never a downloaded browser); only the
+# test command asks for it (SETUP_BROWSER=1), so that `npm start` installs no browser.
+if [ "${SETUP_BROWSER:-0}" = 1 ]; then
+  [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+  [ -x /usr/bin/chromedriver ] || need_pkgs+=(chromium-driver)
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "setup: installing ${need_pkgs[*]} from Debian's packages"
@@ -37,3 +43,21 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 
 npm run --silent build
+
+# The Temporal Web UI (webui/): its own npm packages (kept out of the product's runtime install),
+# and the static site, built again only when its sources, configuration or lock file changed.
+webui_stamp=webui/node_modules/.lock-hash
+webui_want=$(sha256sum webui/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$webui_stamp" ] || [ "$(cat "$webui_stamp")" != "$webui_want" ]; then
+  (cd webui && npm install --no-audit --no-fund --loglevel=error)
+  echo "$webui_want" >"$webui_stamp"
+fi
+site_stamp=webui/build/.inputs-hash
+site_want=$(cd webui && find src package-lock.json ./*.js -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+if [ ! -f "$site_stamp" ] || [ "$(cat "$site_stamp")" != "$site_want" ]; then
+  echo "setup: building the Web UI (webui/build; about a minute)"
+  started=$SECONDS
+  (cd webui && rm -rf build && npx vite build --logLevel error)
+  echo "$site_want" >"$site_stamp"
+  echo "setup: Web UI built in $((SECONDS - started)) s ($(du -sh webui/build | cut -f1))"
+fi

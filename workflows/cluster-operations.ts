@@ -233,6 +233,8 @@ export class ClusterOperations {
         workflowId: id,
         args: [input],
         parentClosePolicy: ParentClosePolicy.TERMINATE,
+        // Found in the Web UI and by the API with the cluster's own run (ClusterName = "<name>").
+        searchAttributes: this.runSearchAttributes(type),
       });
     } catch (err) {
       this.finish(ref, undefined, err);
@@ -418,7 +420,17 @@ export class ClusterOperations {
       workflowId: this.monitorId(),
       args: [input],
       parentClosePolicy: ParentClosePolicy.TERMINATE,
+      searchAttributes: this.runSearchAttributes(),
     });
+  }
+
+  /** The search attributes of the cluster's child runs (search attributes are not command arguments replay compares). */
+  private runSearchAttributes(operation?: OperationType) {
+    return {
+      ClusterName: [this.state.spec.name],
+      ClusterEngine: [this.state.spec.engine],
+      ...(operation ? { ClusterOperation: [operation] } : {}),
+    };
   }
 
   // ---- lifecycle ----

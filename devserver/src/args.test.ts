@@ -73,4 +73,13 @@ describe('command-line arguments', () => {
     expect(() => parseArgs(['server', 'start-dev', '--port', 'abc'])).toThrow(/--port must be a port number/);
     expect(() => parseArgs(['server', 'start-dev', '--search-attribute', 'Team=Colour'])).toThrow(/Name=Type/);
   });
+
+  it('serves the UI 1000 above the gRPC port unless told another port or --headless, as the CLI does', () => {
+    expect(parseArgs(['server', 'start-dev', '--port', '7233']).uiPort).toBe(8233);
+    expect(parseArgs(['server', 'start-dev', '--port', '7233', '--ui-port', '9000']).uiPort).toBe(9000);
+    expect(parseArgs(['server', 'start-dev', '--port', '0']).uiPort).toBe(0);
+    expect(parseArgs(['server', 'start-dev', '--port', '7233', '--headless']).uiPort).toBeUndefined();
+    expect(parseArgs(['7233']).uiPort).toBeUndefined();
+    expect(() => parseArgs(['server', 'start-dev', '--port', '65000'])).toThrow(/give --ui-port/);
+  });
 });

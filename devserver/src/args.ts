@@ -18,6 +18,7 @@ export interface DevServerArgs {
   dynamicConfig: Record<string, string>;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   logFormat: 'json' | 'pretty';
+  /** Dev-server form: the Web UI and HTTP API port (default --port + 1000); absent with --headless. */
   uiPort?: number;
   headless: boolean;
   warnings: string[];
@@ -135,9 +136,6 @@ export function parseArgs(argv: readonly string[]): DevServerArgs {
       }
       case '--ui-port':
         args.uiPort = parsePort(value(), flag);
-        args.warnings.push(
-          '--ui-port: this devserver has no embedded Web UI; point a Temporal Web UI at the gRPC port instead',
-        );
         break;
       case '--headless':
         args.headless = true;
@@ -153,5 +151,12 @@ export function parseArgs(argv: readonly string[]): DevServerArgs {
     }
   }
   if (args.namespaces.length === 0) args.namespaces.push('default');
+  if (args.uiPort === undefined && !args.headless) {
+    // As the Temporal CLI: the UI listens 1000 above the gRPC port (any free port when that is 0).
+    args.uiPort = args.port === 0 ? 0 : args.port + 1000;
+    if (args.uiPort > 65535) {
+      throw new ArgsError(`the default --ui-port (--port + 1000 = ${args.uiPort}) is not a port; give --ui-port`);
+    }
+  }
   return args;
 }

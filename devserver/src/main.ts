@@ -1,5 +1,6 @@
 /** Entry point of `devserver/bin/temporal-devserver`. */
 import { ArgsError, type DevServerArgs, parseArgs } from './args';
+import { defaultSiteDir } from './http/ui-server';
 import { DevServer } from './server';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
@@ -39,6 +40,17 @@ export async function main(argv: string[]): Promise<void> {
     searchAttributes: args.searchAttributes,
     dbFilename: args.dbFilename,
     log,
+    // Like the CLI's dev server: the UI and HTTP API are open to whoever reaches the address.
+    ...(args.headless || args.uiPort === undefined
+      ? {}
+      : {
+          ui: {
+            host: args.ip,
+            port: args.uiPort,
+            siteDir: defaultSiteDir(),
+            settings: () => ({ DefaultNamespace: args.namespaces[0] }),
+          },
+        }),
   });
   const port = await server.start();
   log('info', 'temporal devserver listening', {
@@ -46,6 +58,10 @@ export async function main(argv: string[]): Promise<void> {
     mode: args.mode,
     namespaces: args.namespaces,
   });
+  if (server.uiPort !== undefined) {
+    // Printed whatever the log level, as the CLI prints it: the address a person opens.
+    process.stderr.write(`temporal-devserver: Web UI and HTTP API on http://${hostForUrl(args.ip)}:${server.uiPort}\n`);
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -63,6 +79,10 @@ export async function main(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   if (args.mode === 'test-server') exitWithParent(() => shutdown('the end of the process that started it'));
+}
+
+function hostForUrl(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
 }
 
 const PARENT_CHECK_MS = 1_000;

@@ -2,6 +2,8 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { Clock } from './clock';
 import { buildService, type Handler, type ServiceHooks } from './grpc';
+import type { ServiceHandlers } from './http/api';
+import { UiServer, type UiServerOptions } from './http/ui-server';
 import type { SearchAttributeType } from './namespaces';
 import { executionHandlers } from './services/executions';
 import { operatorHandlers } from './services/operator-service';
@@ -27,6 +29,8 @@ export interface DevServerOptions {
   /** Persist everything to this journal file (absent: in memory only). */
   dbFilename?: string;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  /** Serve the Web UI and Temporal's HTTP API (absent: headless). */
+  ui?: Omit<UiServerOptions, 'log'>;
 }
 
 const MAX_MESSAGE_BYTES = 128 * 1024 * 1024;
@@ -38,7 +42,11 @@ export class DevServer {
   private readonly schedulerHost: StoreSchedulerHost;
   private readonly grpc: Server;
   private readonly hooks: ServiceHooks;
+  /** The handler maps behind the gRPC services, by full service name (the HTTP API calls the same ones). */
+  readonly serviceHandlers: ServiceHandlers;
+  private ui?: UiServer;
   private boundPort = 0;
+  private boundUiPort?: number;
   private journal?: Journal;
   /** Set when started with a journal: what recovery found and how long it took. */
   recovery?: RecoveryReport;
@@ -77,11 +85,12 @@ export class DevServer {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
-    for (const [name, handlers] of [
-      ['temporal.api.workflowservice.v1.WorkflowService', workflowHandlers],
-      ['temporal.api.operatorservice.v1.OperatorService', operatorHandlers(this.store, defaultNamespace)],
-      ['temporal.api.testservice.v1.TestService', testServiceHandlers(this.clock)],
-    ] as const) {
+    this.serviceHandlers = {
+      'temporal.api.workflowservice.v1.WorkflowService': workflowHandlers,
+      'temporal.api.operatorservice.v1.OperatorService': operatorHandlers(this.store, defaultNamespace),
+      'temporal.api.testservice.v1.TestService': testServiceHandlers(this.clock),
+    };
+    for (const [name, handlers] of Object.entries(this.serviceHandlers)) {
       const { definition, implementation } = buildService(name, handlers, hooks);
       this.grpc.addService(definition, implementation);
     }
@@ -97,6 +106,14 @@ export class DevServer {
         err ? reject(err) : resolve(port),
       );
     });
+    if (this.options.ui) {
+      const log = this.options.log ?? (() => {});
+      this.ui = new UiServer(
+        { ...this.options.ui, log: (message, fields) => log('error', message, fields) },
+        { handlers: this.serviceHandlers, hooks: this.hooks },
+      );
+      this.boundUiPort = await this.ui.start();
+    }
     return this.boundPort;
   }
 
@@ -123,8 +140,14 @@ export class DevServer {
     return this.boundPort;
   }
 
+  /** The port of the Web UI and HTTP API, when serving them. */
+  get uiPort(): number | undefined {
+    return this.boundUiPort;
+  }
+
   /** Stops accepting calls; calls in flight get up to `graceMs` to finish. */
   async stop(graceMs = 2000): Promise<void> {
+    await this.ui?.stop();
     this.clock.stop();
     this.store.matching.releaseAllPollers();
     await new Promise<void>((resolve) => {

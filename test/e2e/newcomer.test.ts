@@ -20,8 +20,9 @@ import { ShellSession, type StepOutput } from './runtime-shell';
 
 /** The URL the README uses; the test's product listens elsewhere. */
 const README_API = 'http://127.0.0.1:8080';
+const README_UI = 'http://127.0.0.1:8233';
 const STEP_TIMEOUT_MS = 5 * 60_000;
-const EXPECTED_STEPS = ['setup', 'create', 'progress', 'write', 'promote', 'backup', 'restore', 'delete'];
+const EXPECTED_STEPS = ['setup', 'create', 'progress', 'write', 'promote', 'backup', 'restore', 'ui', 'delete'];
 
 const steps = readmeWalkthrough(path.join(PROJECT_ROOT, 'README.md'), 'Your first cluster');
 let workDir: string | undefined;
@@ -45,7 +46,8 @@ async function runStep(name: string): Promise<StepOutput> {
   const step: ReadmeStep | undefined = steps.find((s) => s.name === name);
   if (!step) throw new Error(`the README has no step ${name}`);
   expect(step.script, 'every block talks to the API through $API').not.toMatch(/127\.0\.0\.1:8080\/v1/);
-  const output = await shell!.run(step.script.replaceAll(README_API, product!.url), STEP_TIMEOUT_MS);
+  const script = step.script.replaceAll(README_API, product!.url).replaceAll(README_UI, product!.uiUrl!);
+  const output = await shell!.run(script, STEP_TIMEOUT_MS);
   expect(output.failures, `step ${name}:\n${output.stdout}\n${output.stderr}`).toEqual([]);
   return output;
 }
@@ -109,6 +111,16 @@ describe('the README walkthrough, on the real product', { timeout: 6 * 60_000 },
     expect(stdout).toContain('DELETE 2');
     expect(stdout).toContain('"status": "succeeded"');
     expect(stdout.slice(stdout.lastIndexOf('"status"'))).toMatch(/1 \| coffee\n\s+2 \| tea\n\(2 rows\)/);
+  });
+
+  it("ui: Temporal's HTTP API lists the cluster's runs by ClusterName and a promote's history; 401 without a token", async () => {
+    const { stdout } = await runStep('ui');
+    for (const id of ['cluster:shop', 'cluster:shop:deploy:1', 'cluster:shop:promote:2', 'cluster:shop:restore:4']) {
+      expect(stdout).toMatch(new RegExp(`WORKFLOW_EXECUTION_STATUS_\\w+  ${id}\n`));
+    }
+    expect(stdout).toMatch(/^1 EVENT_TYPE_WORKFLOW_EXECUTION_STARTED/m);
+    expect(stdout).toMatch(/EVENT_TYPE_ACTIVITY_TASK_SCHEDULED promoteNode/);
+    expect(stdout).toContain('without a token: 401');
   });
 
   it('delete: the cluster and every process of its nodes are gone; the product stops cleanly', async () => {

@@ -44,6 +44,8 @@ export interface ProductProcess {
   child: ChildProcess;
   url: string;
   temporalAddress: string;
+  /** The Web UI and its HTTP API (embedded server only). */
+  uiUrl?: string;
   dataDir: string;
   /** Everything the product wrote to stdout and stderr so far. */
   output(): string;
@@ -72,6 +74,8 @@ export async function startProductProcess(options: StartOptions): Promise<Produc
       HOST: '127.0.0.1',
       PORT: String(port),
       TEMPORAL_PORT: String(temporalPort),
+      // Any free port: the default 8233 may be another product's or Temporal dev server's.
+      UI_PORT: '0',
       LOG_LEVEL: 'info',
       ...options.env,
     },
@@ -101,6 +105,7 @@ export async function startProductProcess(options: StartOptions): Promise<Produc
     child,
     url,
     temporalAddress: String(ready.temporal),
+    uiUrl: typeof ready.ui === 'string' ? ready.ui : undefined,
     dataDir: options.dataDir,
     token,
     output: () => output,
