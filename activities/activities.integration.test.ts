@@ -29,9 +29,16 @@ const credentials: Credentials = {
   adminPassword: `adm-${randomBytes(8).toString('hex')}`,
   replicationUser: 'orch_repl',
   replicationPassword: `rep-${randomBytes(8).toString('hex')}`,
+  ownerUser: 'owner',
+  ownerPassword: `own-${randomBytes(8).toString('hex')}`,
 };
 const WRONG_PASSWORD = `wrong-${randomBytes(8).toString('hex')}`;
-const SECRETS = [credentials.adminPassword, credentials.replicationPassword, WRONG_PASSWORD];
+const SECRETS = [
+  credentials.adminPassword,
+  credentials.replicationPassword,
+  credentials.ownerPassword!,
+  WRONG_PASSWORD,
+];
 
 let env: TestProvider;
 let storeDir: string;
@@ -108,9 +115,10 @@ describe('activities on the local provider with Redis', () => {
   let backup: BackupResult;
 
   it('provisions nodes; provisioning an existing node returns the same node', async () => {
-    p1 = await run(activities.provisionNode, { cluster: CLUSTER, node: 'actx1', plan: PLAN });
-    expect(await run(activities.provisionNode, { cluster: CLUSTER, node: 'actx1', plan: PLAN })).toEqual(p1);
-    p2 = await run(activities.provisionNode, { cluster: CLUSTER, node: 'actx2', plan: PLAN });
+    const open = { cluster: CLUSTER, plan: PLAN, allowlist: [] };
+    p1 = await run(activities.provisionNode, { ...open, node: 'actx1' });
+    expect(await run(activities.provisionNode, { ...open, node: 'actx1' })).toEqual(p1);
+    p2 = await run(activities.provisionNode, { ...open, node: 'actx2' });
     expect(p1.port).not.toBe(p1.privatePort);
     expect(p2.dataDir).not.toBe(p1.dataDir);
     t1 = targetOf('actx1', 1, p1);
@@ -240,6 +248,59 @@ describe('activities on the local provider with Redis', () => {
     expect(bad.type).toBe('InvalidAddressError');
     expect(bad.nonRetryable).toBe(true);
     await run(activities.applyAllowlist, ['actx1', 'actx2'], []);
+  });
+
+  it('puts the owner on every node, with a new password when asked, and cuts a node off and back', async () => {
+    const asOwner = async (node: ProvisionedNodeInfo, password = credentials.ownerPassword!) => {
+      const client = new Redis({
+        host: node.host,
+        port: node.port,
+        username: 'owner',
+        password,
+        lazyConnect: true,
+        retryStrategy: () => null,
+        maxRetriesPerRequest: 0,
+      });
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        return await client.get('whoami');
+      } finally {
+        client.disconnect();
+      }
+    };
+    const rotated = { ...credentials, ownerPassword: `rotated-${randomBytes(8).toString('hex')}` };
+    SECRETS.push(rotated.ownerPassword);
+    for (const target of [targetOf('actx1', 1, p1, rotated), targetOf('actx2', 2, p2, rotated)]) {
+      await run(activities.ensureOwner, target);
+      await run(activities.ensureOwner, target);
+    }
+    expect(await asOwner(p1, rotated.ownerPassword)).toBe('actx1');
+    await expect(asOwner(p2)).rejects.toThrow();
+    for (const target of [t1, t2]) await run(activities.ensureOwner, target);
+    expect(await asOwner(p2)).toBe('actx2');
+
+    await run(activities.isolateNode, 'actx1');
+    await run(activities.isolateNode, 'actx1');
+    await expect(asOwner(p1)).rejects.toThrow();
+    expect(await asOwner(p2)).toBe('actx2');
+    await run(activities.reconnectNode, 'actx1');
+    expect(await asOwner(p1)).toBe('actx1');
+
+    const noOwner = await failureOf(
+      run(activities.ensureOwner, targetOf('actx1', 1, p1, { ...credentials, ownerUser: undefined })),
+    );
+    expect(noOwner.type).toBe('UnsupportedOperationError');
+    expect(noOwner.nonRetryable).toBe(true);
+  });
+
+  it('verifies a stored backup without touching any node, and refuses one that does not match', async () => {
+    await run(activities.verifyBackup, backup);
+    const altered = await failureOf(run(activities.verifyBackup, { ...backup, sha256: '0'.repeat(64) }));
+    expect(altered.type).toBe('BackupChecksumError');
+    expect(altered.nonRetryable).toBe(true);
+    const incomplete = await failureOf(run(activities.verifyBackup, { key: backup.key }));
+    expect(incomplete.type).toBe('IncompleteBackupError');
   });
 
   it('reports failures by type and retryability, with no password in any message', async () => {

@@ -92,8 +92,9 @@ export class JsonlAuditLog implements AuditLog {
     const text = (log.tornTail ? '\n' : '') + lines.join('\n') + '\n';
     const created = log.nextSeq === 1 && !log.tornTail;
     try {
-      const handle = await fs.open(file, 'a', 0o640);
+      const handle = await fs.open(file, 'a', 0o600);
       try {
+        await handle.chmod(0o600);
         await handle.writeFile(text);
         await handle.sync();
       } finally {
@@ -115,7 +116,8 @@ export class JsonlAuditLog implements AuditLog {
     let loaded = this.logs.get(cluster);
     if (loaded === undefined) {
       loaded = (async () => {
-        await fs.mkdir(this.dir, { recursive: true });
+        // Audit logs name who did what to which cluster: the orchestrator's user alone reads them.
+        await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
         const text = await readIfExists(file);
         const records = parseLines(text);
         return {

@@ -12,6 +12,7 @@ import {
   loadPayloadCodec,
   parseCodecKeys,
   PayloadDecryptionError,
+  REFUSED_ENCODING,
 } from './codec';
 import { ConfigurationError } from './errors';
 
@@ -52,10 +53,26 @@ describe('AesGcmPayloadCodec', () => {
     expect(decoded.data?.length ?? 0).toBe(0);
   });
 
-  it('passes payloads that are not encrypted through decode unchanged', async () => {
+  it('passes payloads that are not encrypted through decode unchanged when asked to (showing them only)', async () => {
     const plain = toPayload({ written: 'before the codec' });
     const [decoded] = await codec.decode([plain]);
     expect(defaultPayloadConverter.fromPayload(decoded)).toEqual({ written: 'before the codec' });
+  });
+
+  it("refuses unencrypted payloads in the product's codec, so no converter can read them", async () => {
+    const strict = new AesGcmPayloadCodec([key], { refuseUnencrypted: true });
+    const forged = toPayload({ confirm: 'orders', actor: 'nobody' });
+    const [decoded] = await strict.decode([forged]);
+    expect(text(decoded.metadata?.encoding)).toBe(REFUSED_ENCODING);
+    expect(decoded.data?.length ?? 0).toBe(0);
+    expect(() => defaultPayloadConverter.fromPayload(decoded)).toThrow(/Unknown encoding: binary\/unencrypted-refused/);
+    // Its own payloads still decode, and so does the constant the server writes itself.
+    const [mine] = await strict.decode(await strict.encode([toPayload('ok')]));
+    expect(defaultPayloadConverter.fromPayload(mine)).toBe('ok');
+    const [server] = await strict.decode([toPayload('ACTIVITY_ID_NOT_STARTED')]);
+    expect(defaultPayloadConverter.fromPayload(server)).toBe('ACTIVITY_ID_NOT_STARTED');
+    const [other] = await strict.decode([toPayload('ACTIVITY_ID_NOT_STARTED!')]);
+    expect(text(other.metadata?.encoding)).toBe(REFUSED_ENCODING);
   });
 
   it('rotates keys: the first key encrypts, older keys still decrypt', async () => {

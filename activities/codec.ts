@@ -8,8 +8,14 @@
  * `encryption-key-id: <id>`; data = 12-byte random IV ‖ ciphertext ‖ 16-byte tag, where the plaintext
  * is the original payload (metadata and data) in protobuf form and the key id is authenticated as
  * additional data. Keys rotate: the first key encrypts, every key decrypts (the id says which).
- * Payloads that are not encrypted (written before the codec existed, or by the server itself) pass
- * through decode untouched.
+ *
+ * The product's codec trusts no payload it did not encrypt: decode turns an unencrypted payload into
+ * one of encoding `binary/unencrypted-refused`, which no converter reads, so the call that carried it
+ * fails (an Update is rejected, a query fails, a start or signal fails its workflow task) instead of
+ * being acted on. Anyone who can reach the Temporal service could otherwise forge inputs (an Update
+ * that deletes a cluster, an activity result) in plain JSON. Two kinds of unencrypted payloads are not
+ * inputs and are left alone: search attributes and headers (the SDK never passes them through the
+ * codec), and the constants the server writes itself (`ACTIVITY_ID_NOT_STARTED`).
  */
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -47,15 +53,31 @@ export function codecKey(key: Buffer): CodecKey {
   return { id: id.slice(0, 16), key: Buffer.from(key) };
 }
 
+/** What decode makes of an unencrypted payload the product's codec does not trust. */
+export const REFUSED_ENCODING = 'binary/unencrypted-refused';
+
+/** Payloads the Temporal server writes itself, unencrypted (an activity cancelled before it started). */
+const SERVER_PAYLOADS = [JSON.stringify('ACTIVITY_ID_NOT_STARTED')];
+
+export interface AesGcmCodecOptions {
+  /**
+   * Refuse unencrypted payloads (the product's client and worker). Off, they pass through decode
+   * untouched: for showing old or server-written payloads, never for acting on them.
+   */
+  refuseUnencrypted?: boolean;
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly encryptWith: CodecKey;
   private readonly byId: Map<string, CodecKey>;
+  private readonly refuseUnencrypted: boolean;
 
   /** `keys[0]` encrypts; all of them decrypt. */
-  constructor(keys: readonly CodecKey[]) {
+  constructor(keys: readonly CodecKey[], options: AesGcmCodecOptions = {}) {
     if (keys.length === 0) throw new RangeError('AesGcmPayloadCodec needs at least one key');
     this.encryptWith = keys[0];
     this.byId = new Map(keys.map((k) => [k.id, k]));
+    this.refuseUnencrypted = options.refuseUnencrypted ?? false;
   }
 
   get keyId(): string {
@@ -89,7 +111,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   private decrypt(payload: Payload): Payload {
     const encoding = payload.metadata?.encoding;
     if (encoding === undefined || encoding === null || Buffer.from(encoding).toString('utf8') !== ENCRYPTED_ENCODING) {
-      return payload;
+      return this.refuseUnencrypted && !isServerPayload(payload) ? refused() : payload;
     }
     const rawId = payload.metadata?.[KEY_ID_METADATA_KEY];
     const id = rawId ? Buffer.from(rawId).toString('utf8') : '';
@@ -119,6 +141,19 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       });
     }
   }
+}
+
+function isServerPayload(payload: Payload): boolean {
+  const encoding = Buffer.from(payload.metadata?.encoding ?? new Uint8Array()).toString('utf8');
+  return (
+    encoding === 'json/plain' &&
+    SERVER_PAYLOADS.includes(Buffer.from(payload.data ?? new Uint8Array()).toString('utf8'))
+  );
+}
+
+/** Converting it fails with "Unknown encoding: binary/unencrypted-refused"; its content is dropped. */
+function refused(): Payload {
+  return { metadata: { encoding: Buffer.from(REFUSED_ENCODING, 'utf8') }, data: new Uint8Array() };
 }
 
 /**
@@ -156,18 +191,22 @@ export interface LoadedCodec {
 /**
  * The product's codec. With `CODEC_KEY` its keys are used (and a key file left by an earlier run is
  * kept for decryption only, so histories written before the switch stay readable); without it the
- * key stored in `<dataDir>/codec.key` (created 0600 on first run) encrypts.
+ * key stored in `<dataDir>/codec.key` (created 0600 on first run) encrypts. Unencrypted payloads
+ * are refused unless `refuseUnencrypted` is false (only for showing payloads, never for acting on them).
  */
-export async function loadPayloadCodec(options: { dataDir: string; keys?: Buffer[] }): Promise<LoadedCodec> {
+export async function loadPayloadCodec(
+  options: { dataDir: string; keys?: Buffer[] } & AesGcmCodecOptions,
+): Promise<LoadedCodec> {
   const keyFile = path.join(options.dataDir, CODEC_KEY_FILE);
   const stored = await readKeyFile(keyFile);
+  const codecOptions = { refuseUnencrypted: options.refuseUnencrypted ?? true };
   if (options.keys && options.keys.length > 0) {
     const keys = [...options.keys, ...(stored ? [stored] : [])].map(codecKey);
-    return { codec: new AesGcmPayloadCodec(dedupe(keys)), source: 'CODEC_KEY', keyFile };
+    return { codec: new AesGcmPayloadCodec(dedupe(keys), codecOptions), source: 'CODEC_KEY', keyFile };
   }
-  if (stored) return { codec: new AesGcmPayloadCodec([codecKey(stored)]), source: 'file', keyFile };
+  if (stored) return { codec: new AesGcmPayloadCodec([codecKey(stored)], codecOptions), source: 'file', keyFile };
   const created = await createKeyFile(keyFile);
-  return { codec: new AesGcmPayloadCodec([codecKey(created)]), source: 'generated', keyFile };
+  return { codec: new AesGcmPayloadCodec([codecKey(created)], codecOptions), source: 'generated', keyFile };
 }
 
 async function readKeyFile(file: string): Promise<Buffer | undefined> {

@@ -89,9 +89,27 @@ export interface ClusterActivities {
   checkEngineAvailable(engine: Engine, version: string): Promise<void>;
 
   // VM provider
-  provisionNode(request: { cluster: string; node: string; plan: NodePlan }): Promise<ProvisionedNodeInfo>;
+  /**
+   * Provisions a node whose firewall starts with `allowlist` (the cluster's); without one it admits
+   * nobody until `applyAllowlist`.
+   */
+  provisionNode(request: {
+    cluster: string;
+    node: string;
+    plan: NodePlan;
+    allowlist?: string[];
+  }): Promise<ProvisionedNodeInfo>;
   deprovisionNode(node: string): Promise<void>;
   applyAllowlist(nodes: string[], allowlist: string[]): Promise<void>;
+  /**
+   * Cuts the node off from every client at its firewall and at the cluster endpoint when it points
+   * there (deny all, whatever the allowlist), closing open client connections; it holds across
+   * restarts of the engine, the firewall and the worker. Replication and the product's own sessions
+   * are not affected. Idempotent.
+   */
+  isolateNode(node: string): Promise<void>;
+  /** Lifts `isolateNode`: the node's allowlist applies again. Idempotent. */
+  reconnectNode(node: string): Promise<void>;
   pointEndpoint(cluster: string, target: Pick<NodeInfo, 'host' | 'port'>): Promise<Endpoint>;
   removeEndpoint(cluster: string): Promise<void>;
   freeDiskBytes(node: string): Promise<number>;
@@ -101,7 +119,15 @@ export interface ClusterActivities {
   startNode(target: NodeTarget): Promise<void>;
   stopNode(target: NodeTarget): Promise<void>;
   nodeHealth(target: NodeTarget): Promise<NodeHealthReport>;
+  /** Makes the node a writable primary; also creates or updates the owner when the credentials name one. */
   configurePrimary(target: NodeTarget): Promise<void>;
+  /**
+   * Makes the cluster's owner (`target.credentials.ownerUser` / `ownerPassword`) exist with the owner's
+   * privileges and that password, leaving its open sessions alone. Call it for every node, primary
+   * first (PostgreSQL replicas take it from the primary and return unchanged; MySQL and Redis nodes
+   * each get it). Idempotent; UnsupportedOperationError when the credentials name no owner.
+   */
+  ensureOwner(target: NodeTarget): Promise<void>;
   configureReplica(target: NodeTarget, primary: NodeTarget): Promise<void>;
   configureMultiMaster(a: NodeTarget, b: NodeTarget): Promise<void>;
   fenceNode(target: NodeTarget): Promise<string>;
@@ -115,6 +141,11 @@ export interface ClusterActivities {
     target: NodeTarget,
     backup: Pick<BackupEntry, 'key' | 'sizeBytes' | 'sha256' | 'position'>,
   ): Promise<void>;
+  /**
+   * Reads the whole stored backup and checks it against the recorded size and checksum, touching no
+   * node (BackupChecksumError when missing, altered or incomplete). Restores call it before stopping anything.
+   */
+  verifyBackup(backup: Pick<BackupEntry, 'key' | 'sizeBytes' | 'sha256'>): Promise<void>;
   deleteBackup(key: string): Promise<void>;
   checkSource(engine: Engine, version: string, source: ExternalSourceInput): Promise<SourceCheckReport>;
   copyFromSource(target: NodeTarget, source: ExternalSourceInput): Promise<CopyResult>;

@@ -49,6 +49,12 @@ export function createActivities(deps: ActivityDeps): ClusterActivities {
     async applyAllowlist(nodes, allowlist) {
       for (const node of nodes) await vm.setAllowlist(node, allowlist);
     },
+    async isolateNode(node) {
+      await vm.setIsolation(node, true);
+    },
+    async reconnectNode(node) {
+      await vm.setIsolation(node, false);
+    },
     async pointEndpoint(cluster, target) {
       return vm.setEndpoint(cluster, { host: target.host, port: target.port });
     },
@@ -76,6 +82,9 @@ export function createActivities(deps: ActivityDeps): ClusterActivities {
     },
     async configurePrimary(target) {
       await driverOf(target).configureAsPrimary(engineNodeOf(target));
+    },
+    async ensureOwner(target) {
+      await driverOf(target).ensureOwner(engineNodeOf(target));
     },
     async configureReplica(target, primary) {
       await driverOf(target).configureAsReplica(engineNodeOf(target), engineNodeOf(primary));
@@ -119,23 +128,17 @@ export function createActivities(deps: ActivityDeps): ClusterActivities {
       };
     },
     async restoreBackup(target, backup) {
-      if (backup.sizeBytes === undefined || backup.sha256 === undefined) {
-        throw new IncompleteBackupError(
-          `backup ${backup.key} has no recorded size or checksum (it never completed); choose a completed backup`,
-        );
-      }
       const artifact = {
-        key: backup.key,
-        // The store finds objects by key; the location is only for people to read.
-        location: backup.key,
-        sizeBytes: backup.sizeBytes,
-        sha256: backup.sha256,
+        ...storedObjectOf(backup),
         engine: target.engine,
         ...(backup.position !== undefined ? { position: backup.position } : {}),
       };
       await whileHeartbeating((signal) =>
         driverOf(target).restore(engineNodeOf(target), abortableStore(backups, signal), artifact),
       );
+    },
+    async verifyBackup(backup) {
+      await backups.verify(storedObjectOf(backup));
     },
     async deleteBackup(key) {
       await backups.delete(key);
@@ -186,6 +189,17 @@ export function createActivities(deps: ActivityDeps): ClusterActivities {
   };
 
   return withHeartbeats(withFailureMapping(activities, deps.logger));
+}
+
+/** What the store needs to find and check a backup; a backup that never completed has no size or checksum. */
+function storedObjectOf(backup: { key: string; sizeBytes?: number; sha256?: string }) {
+  if (backup.sizeBytes === undefined || backup.sha256 === undefined) {
+    throw new IncompleteBackupError(
+      `backup ${backup.key} has no recorded size or checksum (it never completed); choose a completed backup`,
+    );
+  }
+  // The store finds objects by key; the location is only for people to read.
+  return { key: backup.key, location: backup.key, sizeBytes: backup.sizeBytes, sha256: backup.sha256 };
 }
 
 /** The same for every attempt of one activity execution, different for every other execution. */

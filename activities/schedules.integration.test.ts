@@ -166,4 +166,14 @@ describe('TemporalScheduleGateway on the devserver', () => {
     await expect(gateway.upsert(request('orders', { cron: '0 * * * *' }))).rejects.toThrow(/it has both/);
     await expect(describeSchedule('orders', 'hourly')).rejects.toBeInstanceOf(ScheduleNotFoundError);
   });
+
+  it('fails for good, never retrying, when the service refuses the cron string (created or updated)', async () => {
+    const impossible = request('orders', { id: 'impossible', intervalMinutes: undefined, cron: '0 99 * * *' });
+    const refused = await rejectionOf(gateway.upsert(impossible));
+    expect(refused).toBeInstanceOf(InvalidBackupScheduleError);
+    expect(refused.message).toMatch(/Temporal refused backup schedule impossible of cluster orders: .*99/);
+    await gateway.upsert(request('orders', { id: 'impossible' }));
+    await expect(gateway.upsert(impossible)).rejects.toBeInstanceOf(InvalidBackupScheduleError);
+    await gateway.delete('orders', 'impossible');
+  });
 });

@@ -44,6 +44,19 @@ export function backupScheduleId(cluster: string, scheduleId: string): string {
 const CATCHUP_WINDOW = '1 hour';
 const PAUSED_NOTE = 'paused through the orchestrator';
 
+/**
+ * The service refusing the schedule's spec (INVALID_ARGUMENT, which the SDK's schedule client turns
+ * into a TypeError) is final: retrying the same spec cannot help, and a retried activity would hold
+ * its operation forever.
+ */
+function refusedSpec(err: unknown, request: ScheduleRequest): unknown {
+  const invalid = err instanceof TypeError || (isGrpcServiceError(err) && err.code === GrpcStatus.INVALID_ARGUMENT);
+  if (!invalid) return err;
+  return new InvalidBackupScheduleError(
+    `Temporal refused backup schedule ${request.schedule.id} of cluster ${request.cluster}: ${(err as Error).message}`,
+  );
+}
+
 export class TemporalScheduleGateway implements ScheduleGateway {
   constructor(private readonly client: ScheduleClient) {}
 
@@ -68,14 +81,18 @@ export class TemporalScheduleGateway implements ScheduleGateway {
       await this.client.create({ scheduleId: id, ...options });
       return;
     } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      if (!(err instanceof ScheduleAlreadyRunning)) throw refusedSpec(err, request);
     }
     const handle = this.client.getHandle(id);
     let wasPaused = false;
-    await handle.update((previous) => {
-      wasPaused = previous.state.paused;
-      return { ...options, state: { ...options.state, remainingActions: undefined } };
-    });
+    await handle
+      .update((previous) => {
+        wasPaused = previous.state.paused;
+        return { ...options, state: { ...options.state, remainingActions: undefined } };
+      })
+      .catch((err: unknown) => {
+        throw refusedSpec(err, request);
+      });
     // Some servers keep the paused flag across updates; say it explicitly when it changes.
     if (wasPaused !== request.schedule.paused) {
       await (request.schedule.paused ? handle.pause(PAUSED_NOTE) : handle.unpause('resumed through the orchestrator'));

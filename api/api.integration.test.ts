@@ -29,7 +29,7 @@ const SOURCE_PASSWORD = 'migration-source-secret-5521';
 let api: ApiEnvironment;
 let source: ChildProcess | undefined;
 let sourcePort: number;
-/** The admin password of alpha (as served by the credentials route), checked against the log at the end. */
+/** The owner password of alpha (as served by the credentials route), checked against the log at the end. */
 let credentialsOfAlpha: string;
 /** Every answer seen, checked at the end for the migration source's password. */
 const seen: string[] = [];
@@ -187,7 +187,7 @@ describe('the API over HTTP', () => {
     const answer = await call('GET', '/v1/clusters/alpha/credentials');
     const info = expectShape(schemas.ConnectionInfo, answer);
     expect(answer.headers.get('cache-control')).toBe('no-store');
-    expect(info).toMatchObject({ cluster: 'alpha', engine: 'redis', ...alpha.endpoint, user: 'dbco_admin' });
+    expect(info).toMatchObject({ cluster: 'alpha', engine: 'redis', ...alpha.endpoint, user: 'owner' });
     expect(info.database).toBeUndefined();
     expect(info.password.length).toBeGreaterThanOrEqual(16);
     const uri = new URL(info.uri);
@@ -425,6 +425,14 @@ describe('operations on real clusters', () => {
     expectProblem(await create({ intervalMinutes: 30, keep: 2 }), 400);
     expectProblem(await create({ intervalMinutes: 120, cron: '0 * * * *', keep: 2 }), 400, 'InvalidRequestError');
     expectProblem(await create({ cron: '*/5 * * * *', keep: 2 }), 400, 'InvalidRequestError');
+    // An impossible hour is a 400 naming the field, and nothing is recorded.
+    const before = (await state('alpha')).schedules.length;
+    const impossible = await create({ cron: '0 99 * * *', keep: 2 });
+    expectProblem(impossible, 400, 'InvalidRequestError');
+    expect((impossible.body as { detail: string }).detail).toBe(
+      'cron "0 99 * * *" is invalid: hour 99 is out of range 0-23',
+    );
+    expect((await state('alpha')).schedules.length).toBe(before);
     const created = await create({ intervalMinutes: 120, keep: 2 });
     const schedule = expectShape(schemas.BackupSchedule, created, 201);
     expect(created.headers.get('location')).toBe(`/v1/clusters/alpha/schedules/${schedule.id}`);

@@ -131,6 +131,19 @@ export class NoEndpointYetError extends ApiError {
   }
 }
 
+export class NoOwnerYetError extends ApiError {
+  override readonly name = 'NoOwnerYetError';
+  constructor(cluster: string) {
+    super(
+      409,
+      'Conflict',
+      `cluster ${cluster} has no application owner yet (it was created before owners existed); ` +
+        'its owner is created when the cluster is upgraded, ask again then',
+      problemType('no-owner-yet'),
+    );
+  }
+}
+
 export class PreconditionError extends ApiError {
   override readonly name = 'PreconditionError';
   constructor(detail: string) {

@@ -12,6 +12,7 @@ export const SECRET_KEYS = [
   'password',
   'adminPassword',
   'replicationPassword',
+  'ownerPassword',
   'sourcePassword',
   'pass',
   'secret',

@@ -27,6 +27,7 @@ import { defaultSiteDir } from '../devserver/src/http/ui-server';
 import { DevServer } from '../devserver/src/server';
 import { createApp } from './app';
 import { TokenVerifier } from './auth';
+import { prepareDataDir } from './data-dir';
 import { ConfigurationError, readProductConfig, resolveApiTokens, type ProductConfig } from './config';
 import { createLogger, fieldLogger, temporalLogger } from './logger';
 import { WebUiGate } from './web-ui';
@@ -182,23 +183,6 @@ export async function startProduct(config: ProductConfig, logger: Logger): Promi
   } catch (err) {
     await shutdown('startup failed');
     throw err;
-  }
-}
-
-/** The data directory (engines run as their own OS users when we are root, so they must reach it). */
-async function prepareDataDir(dataDir: string, logger: Logger): Promise<void> {
-  await fs.mkdir(dataDir, { recursive: true, mode: 0o755 });
-  if (process.getuid?.() !== 0) return;
-  for (let dir = dataDir; ; dir = path.dirname(dir)) {
-    if (((await fs.stat(dir)).mode & 0o001) === 0) {
-      logger.warn(
-        { dataDir, dir },
-        `${dir} is not traversable by other users, but PostgreSQL and MariaDB nodes run as their own users ` +
-          `under DATA_DIR: chmod o+x ${dir}, or set DATA_DIR to a directory outside it`,
-      );
-      return;
-    }
-    if (path.dirname(dir) === dir) return;
   }
 }
 

@@ -245,7 +245,9 @@ export const ConnectionInfo = named(
     engine: Engine,
     host: z.string().describe('the cluster endpoint: always reaches the current primary'),
     port: z.int(),
-    user: z.string().describe("the cluster's admin user"),
+    user: z
+      .string()
+      .describe("the cluster's application owner (never the product's admin or replication user; see SECURITY.md)"),
     password: z.string(),
     database: z.string().optional().describe('PostgreSQL flavours: the database every cluster has'),
     uri: z
@@ -254,7 +256,7 @@ export const ConnectionInfo = named(
         'postgresql://, mysql:// or redis:// URI with user and password percent-encoded (psql, mysql, redis-cli -u)',
       ),
   }),
-  'How to connect to a cluster as its admin user. Secret: served to admin tokens only, with Cache-Control: no-store.',
+  'How to connect to a cluster as its application owner. Secret: served to admin tokens only, with Cache-Control: no-store.',
 );
 
 export const Health = named(

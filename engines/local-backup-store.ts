@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,7 +26,10 @@ export class LocalBackupStore implements BackupStore {
 
   async put(key: string, data: Readable): Promise<StoredObject> {
     const finalPath = this.pathOf(key);
-    await mkdir(path.dirname(finalPath), { recursive: true });
+    // Backups hold every cluster's data: the orchestrator's user alone may list or read them.
+    await mkdir(this.baseDir, { recursive: true, mode: 0o700 });
+    await chmod(this.baseDir, 0o700);
+    await mkdir(path.dirname(finalPath), { recursive: true, mode: 0o700 });
     const tmpPath = `${finalPath}.partial-${process.pid}`;
     const hash = createHash('sha256');
     let sizeBytes = 0;
@@ -38,7 +41,7 @@ export class LocalBackupStore implements BackupStore {
       },
     });
     try {
-      await pipeline(data, measure, createWriteStream(tmpPath));
+      await pipeline(data, measure, createWriteStream(tmpPath, { mode: 0o600 }));
       const handle = await open(tmpPath, 'r');
       await handle.sync().finally(() => handle.close());
       await rename(tmpPath, finalPath);

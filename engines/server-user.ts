@@ -36,9 +36,14 @@ export async function giveToServer(user: ServerUser, target: string): Promise<vo
   if (user.name === undefined) return;
   const stat = await fs.lstat(target).catch(() => undefined);
   if (stat === undefined) return;
-  await fs.lchown(target, user.uid, user.gid);
+  // A running server may remove a file meanwhile (Redis replaces its append-only files): gone is fine.
+  const gone = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  };
+  await fs.lchown(target, user.uid, user.gid).catch(gone);
   if (!stat.isDirectory()) return;
-  for (const entry of await fs.readdir(target)) await giveToServer(user, path.join(target, entry));
+  const entries = await fs.readdir(target).catch((err: NodeJS.ErrnoException) => (gone(err), [] as string[]));
+  for (const entry of entries) await giveToServer(user, path.join(target, entry));
 }
 
 /**
@@ -50,11 +55,25 @@ export async function assertReachable(user: ServerUser, dir: string): Promise<vo
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
     const stat = await fs.stat(current).catch(() => undefined);
     const bit = stat?.uid === user.uid ? 0o100 : stat?.gid === user.gid ? 0o010 : 0o001;
-    if (stat && (stat.mode & bit) === 0) {
+    if (stat && (stat.mode & bit) === 0 && !traversableByAcl(user, current)) {
       throw new EngineUnavailableError(
         `user "${user.name}" cannot reach ${dir}: ${current} is not traversable for it (mode ${(stat.mode & 0o777).toString(8)}); chmod o+x it or use a data directory elsewhere`,
       );
     }
     if (path.dirname(current) === current) return;
+  }
+}
+
+/**
+ * Whether an ACL entry lets `user` through `dir` when its mode bits do not (DATA_DIR is 0700 with a
+ * traverse-only entry per database user): asked of the kernel, as that user.
+ */
+function traversableByAcl(user: ServerUser, dir: string): boolean {
+  if (user.name === undefined) return false;
+  try {
+    execFileSync('runuser', ['-u', user.name, '--', 'test', '-x', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -10,12 +10,20 @@ export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export type NodeRole = 'primary' | 'replica';
 
-/** Credentials the orchestrator owns for a cluster. Never logged, never written to histories in clear. */
+/**
+ * Credentials of a cluster's engine users. Never logged, never written to histories in clear. The admin
+ * and replication users are the product's own and never leave it; the owner is the application user the
+ * API hands out: everything an application needs on its own data, nothing that reaches the host, the
+ * product or the fence (see `ensureOwner`). Clusters created before owners existed have none until the
+ * upgrade creates it.
+ */
 export interface EngineCredentials {
   adminUser: string;
   adminPassword: string;
   replicationUser: string;
   replicationPassword: string;
+  ownerUser?: string;
+  ownerPassword?: string;
 }
 
 /** Everything a driver needs to reach and manage one node. Built from the VM provider's ProvisionedNode. */
@@ -143,8 +151,17 @@ export interface EngineDriver {
   stop(node: EngineNode): Promise<void>;
   health(node: EngineNode): Promise<NodeHealth>;
 
-  /** Makes the node a writable primary with replication users in place. */
+  /** Makes the node a writable primary with replication users and (when its credentials name one) the owner in place. */
   configureAsPrimary(node: EngineNode): Promise<void>;
+  /**
+   * Makes the cluster's owner (`node.credentials.ownerUser`) exist on the node with exactly the owner's
+   * privileges and `ownerPassword`; sessions already open stay open. Call it for every node, primary
+   * first: PostgreSQL replicas are physical copies of the primary (the call returns unchanged there);
+   * MySQL/MariaDB and Redis put the owner in place on each node without replicating it (configuring a
+   * node as primary or replica also does). Idempotent; throws UnsupportedOperationError when the
+   * credentials name no owner.
+   */
+  ensureOwner(node: EngineNode): Promise<void>;
   /** Makes the node replicate from `primary` (including a former primary: rewinds when needed). */
   configureAsReplica(node: EngineNode, primary: EngineNode): Promise<void>;
   /** Makes the node refuse writes and returns the last position it acknowledged. */

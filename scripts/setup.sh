@@ -9,6 +9,8 @@ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_pkgs+=(
 command -v mariadb-backup >/dev/null 2>&1 || need_pkgs+=(mariadb-backup)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkgs+=(postgresql-15)
 command -v redis-server >/dev/null 2>&1 || need_pkgs+=(redis-server)
+# As root, DATA_DIR stays 0700 with a traverse-only ACL entry per database user (api/data-dir.ts).
+if [ "$(id -u)" = 0 ]; then command -v setfacl >/dev/null 2>&1 || need_pkgs+=(acl); fi
 # The browser tests of the Web UI drive Debian's Chromium (never a downloaded browser); only the
 # test command asks for it (SETUP_BROWSER=1), so that `npm start` installs no browser.
 if [ "${SETUP_BROWSER:-0}" = 1 ]; then

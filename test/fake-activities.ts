@@ -41,6 +41,8 @@ export class FakeInfra {
   readonly calls: { name: string; args: unknown[] }[] = [];
   readonly endpoints = new Map<string, string>();
   readonly allowlists = new Map<string, string[]>();
+  /** Nodes cut off from every client (`isolateNode`). */
+  readonly isolated = new Set<string>();
   private readonly overrides = new Map<string, Override[]>();
   private nextPort = 30000;
   /** Source database contents for migrations, by host:port. */
@@ -115,6 +117,8 @@ export class FakeInfra {
           dataDir: `/fake/${node}`,
         };
       },
+      isolateNode: async (node) => void this.isolated.add(node),
+      reconnectNode: async (node) => void this.isolated.delete(node),
       deprovisionNode: async (node) => {
         this.nodes.delete(node);
       },
@@ -165,6 +169,7 @@ export class FakeInfra {
         const node = this.nodeOf(target);
         Object.assign(node, { role: 'primary', fenced: false, replicatingFrom: undefined, up: true });
       },
+      ensureOwner: async (target) => void this.nodeOf(target),
       configureReplica: async (target, primary) => {
         const node = this.nodeOf(target);
         const source = this.nodeOf(primary);
@@ -216,6 +221,14 @@ export class FakeInfra {
         const node = this.nodeOf(target);
         node.data = [...data];
         node.up = true;
+      },
+      verifyBackup: async (backup) => {
+        if (!this.backups.has(backup.key))
+          throw ApplicationFailure.create({
+            type: 'BackupChecksumError',
+            message: `backup ${backup.key} is missing`,
+            nonRetryable: true,
+          });
       },
       deleteBackup: async (key) => {
         this.backups.delete(key);

@@ -26,6 +26,8 @@ export interface TestNodeSpec {
   credentials: EngineCredentials;
   ramMb?: number;
   diskGb?: number;
+  /** The firewall's allowlist from the start (default: open to all). */
+  allowlist?: string[];
 }
 
 export interface TestProvider {
@@ -63,6 +65,7 @@ export async function provisionTestNode(env: TestProvider, spec: TestNodeSpec): 
     cluster: spec.cluster,
     node: name,
     plan: { cpu: 1, ramMb: spec.ramMb ?? 512, diskGb: spec.diskGb ?? 1 },
+    allowlist: spec.allowlist ?? [],
   });
   return {
     name,

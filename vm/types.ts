@@ -17,13 +17,18 @@ export interface ProvisionRequest {
   /** Node name, e.g. `orders2`. */
   node: string;
   plan: NodePlan;
+  /**
+   * The cluster's allowlist, which the node's firewall starts with (normalised CIDRs; empty = open to
+   * all). Absent: the firewall admits nobody until `setAllowlist`. A new node is never open by accident.
+   */
+  allowlist?: string[];
 }
 
 export interface ProvisionedNode {
   cluster: string;
   node: string;
   dataDir: string;
-  /** Address the engine listens on. */
+  /** Address the engine listens on: loopback, whatever address the firewall listens on. */
   host: string;
   /** Engine's private port (only the firewall talks to it). */
   privatePort: number;
@@ -77,6 +82,13 @@ export interface VmProvider {
 
   /** Replaces the node firewall's allowlist (normalised CIDRs; empty = open to all). */
   setAllowlist(node: string, allowlist: string[]): Promise<void>;
+  /**
+   * Cuts the node off from every client (`isolated` true), at its firewall and at any endpoint in front
+   * of it, whatever its allowlist says, and closes the connections it has; false lifts that. Survives
+   * restarts of the firewall and of the provider. Engine-to-engine traffic (replication, the product's
+   * own sessions) does not pass the firewall and is not affected.
+   */
+  setIsolation(node: string, isolated: boolean): Promise<void>;
 
   /** Points the cluster endpoint at `target` (creating it on first use); switches atomically. */
   setEndpoint(cluster: string, target: EndpointAddress): Promise<EndpointAddress>;

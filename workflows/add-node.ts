@@ -15,7 +15,12 @@ export async function addNodeWorkflow({ context, params }: OperationInput<AddNod
   if (!primary) throw refuse('PreconditionFailedError', `cluster ${spec.name} has no primary to replicate from`);
 
   progress.step(`provision ${params.nodeName}`);
-  const address = await acts.provisionNode({ cluster: spec.name, node: params.nodeName, plan: params.plan });
+  const address = await acts.provisionNode({
+    cluster: spec.name,
+    node: params.nodeName,
+    plan: params.plan,
+    allowlist: context.allowlist,
+  });
   const node: NodeInfo = {
     name: params.nodeName,
     number: params.nodeNumber,

@@ -73,5 +73,13 @@ describe('backup schedules', () => {
       .executeUpdate(createScheduleUpdate, { args: [{ actor: 'test', cron: '*/5 * * * *', keep: 5 }] })
       .catch((e: unknown) => e as Error);
     expect(String((err2 as { cause?: Error }).cause?.message)).toMatch(/one fixed minute/);
+    const err3 = await entity('badsched')
+      .executeUpdate(createScheduleUpdate, { args: [{ actor: 'test', cron: '0 99 * * *', keep: 5 }] })
+      .catch((e: unknown) => e as Error);
+    expect(String((err3 as { cause?: Error }).cause?.message)).toBe(
+      'cron "0 99 * * *" is invalid: hour 99 is out of range 0-23',
+    );
+    const recorded = await entity('badsched').query(stateQuery);
+    expect(recorded.schedules.map((s) => s.id)).toEqual(['daily']);
   });
 });

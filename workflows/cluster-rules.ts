@@ -3,6 +3,7 @@
  * validators (the authority). Pure functions; each throws a named refusal naming what is wrong.
  */
 import { parseAllowlist } from '../vm/allowlist';
+import { cronProblem } from './cron-rules';
 import { refuse } from './errors';
 import {
   CLUSTER_MODES,
@@ -149,14 +150,10 @@ export function checkScheduleRequest(request: { intervalMinutes?: number; cron?:
       `intervalMinutes must be a whole number ≥ ${MIN_SCHEDULE_INTERVAL_MINUTES} (schedules run at most hourly)`,
     );
   }
-  if (
-    cron !== undefined &&
-    (typeof cron !== 'string' || cron.trim().split(/\s+/).length !== 5 || !/^[\d*,\-/ a-zA-Z]+$/.test(cron))
-  ) {
-    throw refuse(
-      'InvalidRequestError',
-      `cron ${JSON.stringify(cron)} must have 5 fields (minute hour day month weekday)`,
-    );
+  if (cron !== undefined) {
+    const problem = typeof cron === 'string' ? cronProblem(cron) : 'it is not a string';
+    if (problem !== undefined)
+      throw refuse('InvalidRequestError', `cron ${JSON.stringify(cron)} is invalid: ${problem}`);
   }
   const minute = cron?.trim().split(/\s+/)[0];
   if (minute !== undefined && !(/^\d{1,2}$/.test(minute) && Number(minute) < 60)) {

@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   setHandler,
   upsertSearchAttributes,
   uuid4,
@@ -246,6 +247,9 @@ function initial(input: ClusterInput): { state: ClusterState; credentials: Crede
     replicationUser: 'dbco_repl',
     replicationPassword: secret(),
   };
+  // The application owner the credentials route hands out. Guarded: clusters started before owners
+  // existed replay without it (issue 9 moves generating passwords into an activity).
+  if (patched('application-owner')) Object.assign(credentials, { ownerUser: 'owner', ownerPassword: secret() });
   return { state, credentials };
 }
 

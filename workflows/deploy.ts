@@ -24,7 +24,13 @@ export async function deployWorkflow({ context, params }: OperationInput<DeployP
     const createdAt = new Date().toISOString();
     for (let number = 1; number <= count; number++) {
       const name = `${spec.name}${number}`;
-      const address = await acts.provisionNode({ cluster: spec.name, node: name, plan: spec.plan });
+      // The node's firewall starts with the cluster's allowlist: a new node is never open by accident.
+      const address = await acts.provisionNode({
+        cluster: spec.name,
+        node: name,
+        plan: spec.plan,
+        allowlist: context.allowlist,
+      });
       const role = number === 1 || spec.mode === 'multi-master' ? 'primary' : 'replica';
       provisioned.push({ name, number, role, status: 'provisioning', plan: spec.plan, createdAt, ...address });
     }

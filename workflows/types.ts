@@ -45,11 +45,18 @@ export interface NodeInfo {
   createdAt: string;
 }
 
+/**
+ * The cluster's engine users. Admin and replication stay inside the product; the owner is what
+ * `GET …/credentials` hands out. Clusters created before owners existed carry no owner fields until
+ * their upgrade creates the owner (`ensureOwner`).
+ */
 export interface Credentials {
   adminUser: string;
   adminPassword: string;
   replicationUser: string;
   replicationPassword: string;
+  ownerUser?: string;
+  ownerPassword?: string;
 }
 
 export type BackupKind = 'manual' | 'scheduled' | 'post-promote' | 'pre-delete' | 'pre-migration';

@@ -122,9 +122,10 @@ export function clusterRoutes(context: RouteContext): AnyRoute[] {
       path: '/v1/clusters/{name}/credentials',
       operationId: 'getClusterCredentials',
       tag: 'clusters',
-      summary: "How to connect as the cluster's admin user: endpoint, user, password, URI (admin tokens only)",
+      summary: "How to connect as the cluster's application owner: endpoint, user, password, URI (admin tokens only)",
       description:
-        'The password is a secret: only admin tokens may read it (403 for read tokens), and the answer carries `Cache-Control: no-store`. 409 until the first deploy has pointed the endpoint at a node.',
+        "The owner can do what an application needs on the cluster's own data and nothing that reaches the host or the product (see SECURITY.md); the product's admin and replication users are never handed out. " +
+        'The password is a secret: only admin tokens may read it (403 for read tokens), and the answer carries `Cache-Control: no-store`. 409 until the first deploy has pointed the endpoint at a node, and for a cluster created before owners existed until its upgrade has created its owner.',
       adminOnly: true,
       params: ClusterParams,
       responses: { 200: { description: 'the connection', schema: ConnectionInfo } },

@@ -22,6 +22,7 @@ import { Binaries, checkVersionAvailable } from './binaries';
 import { lazyServerUser, statfsFreeBytes, type DriverContext, type DriverLogger } from './context';
 import { health } from './health';
 import * as lifecycle from './lifecycle';
+import { ensureOwner } from './owner';
 import * as replication from './replication';
 import * as sources from './source';
 import { DEFAULT_BINARY_DIRS } from './tools';
@@ -68,8 +69,13 @@ class MysqlDriver implements EngineDriver {
     return health(this.context, node);
   }
 
-  configureAsPrimary(node: EngineNode): Promise<void> {
-    return replication.configureAsPrimary(this.context, node);
+  async configureAsPrimary(node: EngineNode): Promise<void> {
+    await replication.configureAsPrimary(this.context, node);
+    if (node.credentials.ownerUser) await ensureOwner(this.context, node);
+  }
+
+  ensureOwner(node: EngineNode): Promise<void> {
+    return ensureOwner(this.context, node);
   }
 
   configureAsReplica(node: EngineNode, primary: EngineNode): Promise<void> {

@@ -22,6 +22,8 @@ export interface NodeLayout {
   tmp: string;
   run: string;
   log: string;
+  /** The only directory the server may read or write files in by SQL (`secure_file_priv`); nobody holds FILE. */
+  files: string;
   configFile: string;
   settingsFile: string;
   socket: string;
@@ -52,6 +54,7 @@ export function layoutOf(node: Pick<EngineNode, 'dataDir'>): NodeLayout {
     tmp: path.join(root, 'tmp'),
     run,
     log: path.join(root, 'log'),
+    files: path.join(root, 'files'),
     configFile: path.join(root, 'my.cnf'),
     settingsFile: path.join(root, 'settings.cnf'),
     socket,
@@ -109,6 +112,11 @@ export function renderConfig(node: EngineNode, layout: NodeLayout): string {
     // A dead primary is noticed within seconds rather than the default minute.
     'slave-net-timeout = 10',
     'skip-name-resolve',
+    // LOAD DATA / SELECT … INTO OUTFILE / LOAD_FILE() stay inside the node even for an account with FILE.
+    `secure-file-priv = ${layout.files}`,
+    // The owner makes triggers and stored functions without SUPER; with ROW binlogs what they do
+    // replicates as rows, which is what the SUPER requirement guards against otherwise.
+    'log-bin-trust-function-creators = ON',
     'innodb-buffer-pool-size = 128M',
     'innodb-log-file-size = 48M',
     'character-set-server = utf8mb4',

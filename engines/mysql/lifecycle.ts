@@ -34,7 +34,7 @@ export async function writeConfiguration(context: DriverContext, node: EngineNod
   const layout = layoutOf(node);
   const user = context.serverUser();
   await assertReachable(user, layout.root);
-  for (const dir of [layout.binlog, layout.relay, layout.tmp, layout.run, layout.log]) {
+  for (const dir of [layout.binlog, layout.relay, layout.tmp, layout.run, layout.log, layout.files]) {
     await fs.mkdir(dir, { recursive: true, mode: 0o750 });
     await giveToServer(user, dir);
   }

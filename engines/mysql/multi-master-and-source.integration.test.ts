@@ -70,6 +70,11 @@ beforeAll(async () => {
   await external.query(
     'CREATE SQL SECURITY INVOKER VIEW big_spenders AS SELECT id, name FROM customers WHERE balance > 100',
   );
+  // Objects with the source's DEFINER account: the copy gives them to the cluster's owner.
+  await external.query(
+    "CREATE TRIGGER events_kind BEFORE INSERT ON events FOR EACH ROW SET NEW.kind = COALESCE(NEW.kind, 'a')",
+  );
+  await external.query('CREATE PROCEDURE customer_count() SELECT COUNT(*) AS n FROM customers');
   const customers = Array.from({ length: 300 }, (_, index) => [
     index + 1,
     `Kundø ${index} «${'x'.repeat(index % 17)}» 🚀`,
@@ -207,7 +212,8 @@ describe('mysql driver: migration from an external source', () => {
     }
   });
 
-  it('copies the source row for row, reporting progress, and the copy replicates', async () => {
+  it('copies the source row for row as the owner, reporting progress, and the copy replicates', async () => {
+    await driver.ensureOwner(a);
     const progress: CopyProgress[] = [];
     const report = await driver.copyFrom(source, a, (step) => progress.push(step));
     expect(report.unit).toBe('bytes');
@@ -219,5 +225,35 @@ describe('mysql driver: migration from an external source', () => {
     );
     await driver.waitForPosition(b, (await driver.health(a)).position ?? '', 30_000);
     for (const table of TABLES) expect(await nodeRows(b, table)).toEqual(await sourceRows(table));
+    // Loaded as the owner: its definitions name the owner, and the owner uses them and its data.
+    const definers = await adminQuery(
+      a,
+      `SELECT DEFINER AS d FROM information_schema.VIEWS WHERE TABLE_SCHEMA = '${SOURCE_DB}'
+       UNION ALL SELECT DEFINER FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = '${SOURCE_DB}'
+       UNION ALL SELECT DEFINER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = '${SOURCE_DB}'`,
+    );
+    expect(definers.map((row) => row.d)).toEqual(['owner@%', 'owner@%', 'owner@%']);
+    const owner = await mysql.createConnection({
+      host: a.host,
+      port: a.port,
+      user: credentials.ownerUser,
+      password: credentials.ownerPassword,
+      database: SOURCE_DB,
+    });
+    try {
+      const [[count]] = await owner.query<mysql.RowDataPacket[][]>('CALL customer_count()');
+      expect(count).toEqual([{ n: 300 }]);
+      await owner.query('INSERT INTO events (customer, at, kind) VALUES (1, NOW(), NULL)');
+    } finally {
+      await owner.end();
+    }
+  });
+
+  it('refuses database names that would read as a tool option or escape the owner', async () => {
+    for (const database of ['-x', '--all-databases', 'dbco']) {
+      const report = await driver.checkSource({ ...source, database });
+      expect(report.blockers.join(' ')).toMatch(/cannot be migrated|never migrated/);
+      await expect(driver.copyFrom({ ...source, database }, a)).rejects.toThrow(/cannot copy/);
+    }
   });
 });

@@ -10,6 +10,7 @@ import { mariadbDivergence, mariadbMissing, mysqlGtidSetContains } from './gtid'
 import { readPosition, readReplicaStatus } from './health';
 import { layoutOf, readSettings, writeSettings, type NodeSettings } from './layout';
 import type { ReplicaStatusRow } from './flavour';
+import { ensureOwnerIn } from './owner';
 import { withNode, type Session } from './session';
 
 /** How long configureAsReplica waits for the replica to connect and apply. */
@@ -210,6 +211,8 @@ export async function configureAsReplica(context: DriverContext, node: EngineNod
     // that already follows this primary keeps its readers.
     if (!followsAlready(session, status, primary, 'replica')) await fenceSession(session, node);
     else await setReadOnly(session, node, true);
+    // Before replication starts: what the owner does through its procedures replicates into them.
+    if (node.credentials.ownerUser) await ensureOwnerIn(session, node);
     await follow(session, node, primary, 'replica');
   });
   context.log('mysql node follows its primary', { node: node.name, primary: primary.name });

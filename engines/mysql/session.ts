@@ -121,7 +121,8 @@ export function adminTarget(node: EngineNode, connectTimeoutMs = NODE_CONNECT_TI
 }
 
 function nodeSecrets(node: EngineNode): string[] {
-  return [node.credentials.adminPassword, node.credentials.replicationPassword];
+  const { adminPassword, replicationPassword, ownerPassword } = node.credentials;
+  return [adminPassword, replicationPassword, ...(ownerPassword ? [ownerPassword] : [])];
 }
 
 /** Opens an admin session on the node; a node that does not answer raises NodeNotReadyError. */

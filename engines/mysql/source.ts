@@ -21,7 +21,8 @@ import {
 } from '../errors';
 import type { CopyProgress, CopyReport, EngineNode, ExternalSource, SourceReport } from '../types';
 import type { DriverContext } from './context';
-import { Session, errorShape } from './session';
+import { OWNER_DATABASE, OWNER_DATABASE_NAME, ownerOf } from './owner';
+import { Session, errorShape, withNode } from './session';
 import { redact, startTool } from './tools';
 
 export const DEFAULT_SOURCE_TIMEOUT_MS = 5_000;
@@ -132,7 +133,12 @@ async function inspect(session: Session, source: ExternalSource, serverVersion: 
   }
 
   let databases: string[];
-  if (source.database !== undefined && SYSTEM_SCHEMAS.includes(source.database.toLowerCase())) {
+  if (source.database !== undefined && source.database.toLowerCase() === OWNER_DATABASE) {
+    blockers.push(
+      `database "${source.database}" holds the cluster's own procedures and is never migrated; name an application database`,
+    );
+    databases = [];
+  } else if (source.database !== undefined && SYSTEM_SCHEMAS.includes(source.database.toLowerCase())) {
     // Loading the source's mysql schema would replace the cluster's own accounts.
     blockers.push(
       `database "${source.database}" is a system database and is never migrated; name an application database`,
@@ -157,6 +163,13 @@ async function inspect(session: Session, source: ExternalSource, serverVersion: 
     databases = rows.map((row) => String(row.name));
     if (databases.length === 0)
       warnings.push('the source has no databases besides the system ones; nothing would be copied');
+  }
+  // A name the owner could not create is refused (one starting with '-' would also read as a tool option).
+  const unusable = databases.filter((name) => !OWNER_DATABASE_NAME.test(name) || name.toLowerCase() === OWNER_DATABASE);
+  if (unusable.length > 0) {
+    blockers.push(
+      `database names ${listed(unusable.map((name) => JSON.stringify(name)))} cannot be migrated: a cluster's databases are named with up to 64 letters, digits, _, $ or -, not starting with -; rename them on the source or name another database`,
+    );
   }
   if (databases.length === 0)
     return { report: { version: session.version, sizeBytes: 0, blockers, warnings }, databases };
@@ -214,7 +227,7 @@ async function inspect(session: Session, source: ExternalSource, serverVersion: 
   });
   if (Number(definers?.count) > 0) {
     warnings.push(
-      `${Number(definers?.count)} views, routines, triggers or events are copied with their DEFINER accounts; create those accounts on the cluster or they fail when used`,
+      `${Number(definers?.count)} views, routines, triggers or events name a DEFINER account; they are copied with the cluster's owner as their definer`,
     );
   }
 
@@ -278,7 +291,14 @@ export async function copyFrom(
   }
   if (databases.length === 0) return { copied: 0, unit: 'bytes', durationMs: Date.now() - startedAt };
 
-  const secrets = [source.password, node.credentials.adminPassword];
+  // Loaded as the cluster's owner, never as the admin: each database is first made the owner's (as
+  // dbco.create_database does), and nothing in the dump runs with more than the owner's rights.
+  const owner = ownerOf(node);
+  await withNode(node, async (session) => {
+    for (const database of databases)
+      await session.query({ sql: `CALL ${OWNER_DATABASE}.create_database(?)`, values: [database] });
+  });
+  const secrets = [source.password, node.credentials.adminPassword, owner.password];
   const dump = startTool({
     command: context.binaries.path('mariadb-dump'),
     args: [
@@ -292,6 +312,8 @@ export async function copyFrom(
       '--hex-blob',
       '--max-allowed-packet=1G',
       '--databases',
+      // Every name after `--` is a database, whatever it looks like.
+      '--',
       ...databases,
     ],
     env: { MYSQL_PWD: source.password },
@@ -299,18 +321,21 @@ export async function copyFrom(
     purpose: `dumping ${address(source)}`,
   });
   const { counter, bytes } = progressCounter(onProgress);
-  dump.stdout.pipe(counter);
+  const definers = definersToCurrentUser();
+  dump.stdout.pipe(counter).pipe(definers);
   const load = startTool({
     command: context.binaries.path('mariadb'),
     args: [
       `--host=${node.host}`,
       `--port=${node.port}`,
-      `--user=${node.credentials.adminUser}`,
+      `--user=${owner.user}`,
       '--binary-mode',
       '--max-allowed-packet=1G',
+      // The dump comes from a source the tenant chose: it must not make this client send local files.
+      '--local-infile=0',
     ],
-    env: { MYSQL_PWD: node.credentials.adminPassword },
-    stdin: counter,
+    env: { MYSQL_PWD: owner.password },
+    stdin: definers,
     secrets,
     purpose: `loading ${address(source)} into ${node.name}`,
   });
@@ -327,4 +352,39 @@ export async function copyFrom(
   onProgress?.({ done: bytes(), unit: 'bytes' });
   context.log('mysql source copied', { node: node.name, source: address(source), databases, bytes: bytes() });
   return { copied: bytes(), unit: 'bytes', durationMs: Date.now() - startedAt };
+}
+
+/**
+ * mariadb-dump writes each view's, routine's, trigger's and event's DEFINER account; only an account
+ * with SET USER may create objects for another account, and the owner has none. The dump's definer
+ * clauses become CURRENT_USER (the owner). Only lines that start a definition are touched: row data
+ * is written as INSERT lines and never starts like one.
+ */
+export function definersToCurrentUser(): Transform {
+  const definer = /DEFINER=`(?:[^`]|``)*`@`(?:[^`]|``)*`/;
+  // Definitions start with a version comment (`/*!50013 DEFINER=…`, `/*!50003 CREATE*/ /*!50017 DEFINER=…`) or CREATE.
+  const definitionStart = /^(?:\/\*!\d{5} |CREATE )/;
+  let pending = Buffer.alloc(0);
+  const rewrite = (line: Buffer): Buffer => {
+    // A cheap test on the raw bytes first: most lines are row data.
+    const head = line.subarray(0, 40).toString('latin1');
+    if (!definitionStart.test(head)) return line;
+    return Buffer.from(line.toString('utf8').replace(definer, 'DEFINER=CURRENT_USER'), 'utf8');
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+      const parts: Buffer[] = [];
+      let start = 0;
+      for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10, start)) {
+        parts.push(rewrite(data.subarray(start, newline + 1)));
+        start = newline + 1;
+      }
+      pending = Buffer.from(data.subarray(start));
+      done(null, parts.length > 0 ? Buffer.concat(parts) : undefined);
+    },
+    flush(done) {
+      done(null, pending.length > 0 ? rewrite(pending) : undefined);
+    },
+  });
 }

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { childEnvironment } from '../child-environment';
 import { ToolFailedError } from './errors';
 
 /** How much of a tool's stderr is kept for error messages. */
@@ -48,7 +49,7 @@ export function redact(text: string, secrets: readonly string[]): string {
 export interface ToolSpec {
   command: string;
   args: string[];
-  /** Extra environment (e.g. MYSQL_PWD); merged over the orchestrator's own. */
+  /** Extra environment (e.g. MYSQL_PWD), added to a minimal one (nothing of the orchestrator's own). */
   env?: Record<string, string>;
   stdin?: Readable | string;
   /** Strings that must never appear in an error message. */
@@ -74,7 +75,7 @@ export function startTool(spec: ToolSpec): RunningTool {
   const secrets = spec.secrets ?? [];
   const child = spawn(spec.command, spec.args, {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...spec.env },
+    env: childEnvironment(spec.env),
   });
   let stderrTail = '';
   child.stderr.setEncoding('utf8');

@@ -56,8 +56,9 @@ export async function backupNode(
 
 /**
  * Replaces the node's data with the backup and leaves it running as a primary. The checksum is
- * verified before anything is touched; the old data is kept until the restored server is up and is
- * put back (node left stopped) when the restore fails.
+ * verified and the backup unpacked and made this node's before the server is stopped (nothing of
+ * the node's is touched until the whole backup has been read); the old data is kept until the
+ * restored server is up and is put back (node left stopped) when the restore fails.
  */
 export async function restoreNode(
   ctx: DriverContext,
@@ -75,7 +76,6 @@ export async function restoreNode(
     );
   }
   const previousState = await readState(layout);
-  await stopServer(ctx, node);
   const staging = `${layout.pgdata}.restoring`;
   const previous = `${layout.pgdata}.previous`;
   await rm(staging, { recursive: true, force: true });
@@ -98,6 +98,7 @@ export async function restoreNode(
     await rm(staging, { recursive: true, force: true });
     throw err;
   }
+  await stopServer(ctx, node);
   await rm(previous, { recursive: true, force: true });
   await rename(layout.pgdata, previous).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
@@ -133,7 +134,8 @@ async function installAdminRole(ctx: DriverContext, node: EngineNode, pgdata: st
     `THEN ALTER ROLE ${role} WITH ${options}; ELSE CREATE ROLE ${role} WITH ${options}; END IF; END$$;\n`;
   const result = await runTool({
     command: path.join(installationOf(ctx, node).bindir, 'postgres'),
-    args: ['--single', '-D', pgdata, '-c', 'log_min_error_statement=panic', 'postgres'],
+    // The restored data may hold the owner's objects: only the catalog is searched (see sql.ts).
+    args: ['--single', '-D', pgdata, '-c', 'log_min_error_statement=panic', '-c', 'search_path=pg_catalog', 'postgres'],
     stdin: Readable.from([statement]),
     asServerUser: true,
     timeoutMs: 24 * 3600_000,

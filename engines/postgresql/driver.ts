@@ -19,6 +19,7 @@ import { eraseDataDirectory, initialiseDataDirectory } from './data-directory';
 import { nodeHealth } from './health';
 import { extensionControlFile, extensionInstalled, findInstallations, installationFor } from './installation';
 import type { PostgresInstallation } from './installation';
+import { ensureOwner } from './owner';
 import { configurePrimary, fenceNode, promoteNode, waitForNodePosition } from './primary';
 import { configureReplica, dropReplicaSlot } from './replica';
 import { DEFAULT_SERVER_SETTINGS, type ServerSettings } from './server-config';
@@ -91,6 +92,7 @@ export function createPostgresDriver(options: PostgresDriverOptions): PostgresDr
     health: (node) => nodeHealth(node),
 
     configureAsPrimary: (node) => configurePrimary(ctx, node),
+    ensureOwner: (node) => ensureOwner(ctx, node),
     configureAsReplica: (node, primary) => configureReplica(ctx, node, primary),
     fence: (node) => fenceNode(ctx, node),
     waitForPosition: (node, position, timeoutMs) => waitForNodePosition(node, position, timeoutMs),

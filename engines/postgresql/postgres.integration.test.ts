@@ -37,6 +37,8 @@ const credentials: EngineCredentials = {
   adminPassword: ADMIN_PASSWORD,
   replicationUser: 'replicator',
   replicationPassword: REPLICATION_PASSWORD,
+  ownerUser: 'owner',
+  ownerPassword: `own'er:pa\\ss-${process.pid}`,
 };
 
 let env: TestProvider;

@@ -7,6 +7,7 @@ import type { EngineNode, ReplicationPosition } from '../types';
 import { FLAVOUR_EXTENSION, type DriverContext } from './context';
 import { nodeLayout, readState, sameState, writeState, type NodeState } from './layout';
 import { lsnReached, parseLsn } from './lsn';
+import { ensureOwner } from './owner';
 import { scramSha256Verifier } from './scram';
 import { reloadConfig, sleep, startServer, terminateClientSessions, writeServerConfig } from './server';
 import { adminTarget, connect, describeError, quoteIdent, quoteLiteral, withClient } from './sql';
@@ -34,6 +35,8 @@ export async function configurePrimary(ctx: DriverContext, node: EngineNode): Pr
       );
     }
   }
+  // After the extension: its script runs as superuser and must not meet objects the owner made.
+  if (node.credentials.ownerUser) await ensureOwner(ctx, node);
 }
 
 async function accepting(node: EngineNode): Promise<boolean> {

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { childEnvironment } from '../child-environment';
 import { InfraError } from '../errors';
 import { serverIdentity } from './os-user';
 
@@ -64,13 +65,12 @@ export function runTool(run: ToolRun): Promise<ToolResult> {
 
 export function startTool(run: ToolRun): StartedTool {
   const identity = run.asServerUser ? serverIdentity() : undefined;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+  const env = childEnvironment({
     LANG: 'C.UTF-8',
     LC_ALL: 'C.UTF-8',
     HOME: identity?.home ?? process.env.HOME ?? '/',
     ...run.env,
-  };
+  });
   const child = spawn(run.command, run.args, {
     env,
     cwd: run.cwd ?? identity?.home ?? undefined,

@@ -9,6 +9,7 @@ import type { CopyProgress, CopyReport, EngineNode, ExternalSource, SourceReport
 import { installationOf, type DriverContext } from './context';
 import { extensionInstalled, type PostgresInstallation } from './installation';
 import { startTool, ToolFailedError } from './run-tool';
+import { ownerOf } from './owner';
 import { conninfoValue } from './server-config';
 import { adminTarget, classifyConnectError, connect, errorCode, quoteIdent, withClient, type Target } from './sql';
 
@@ -90,7 +91,10 @@ export async function checkSource(
           `${unreadable.rows.length === 5 ? ' and more' : ''}; grant it SELECT or use an owner or superuser`,
       );
     }
-    warnings.push('roles, ownership and grants are not copied: the copied objects belong to the cluster admin user');
+    warnings.push(
+      "roles, ownership and grants are not copied: the copied objects belong to the cluster's owner, " +
+        'and extensions only a superuser may create are refused',
+    );
     return { version, sizeBytes: Number(size), blockers, warnings };
   } finally {
     await client.end().catch(() => undefined);
@@ -156,9 +160,14 @@ export async function copyFromSource(
     );
   }
   const database = source.database || 'postgres';
+  // The data is loaded as the cluster's owner, never as the admin: what the dump creates belongs to
+  // the owner, and nothing in it runs with more than the owner's rights.
+  const owner = ownerOf(node);
   await withClient(adminTarget(node), async (client) => {
     const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (exists.rows.length === 0) await client.query(`create database ${quoteIdent(database)}`);
+    if (exists.rows.length === 0) {
+      await client.query(`create database ${quoteIdent(database)} owner ${quoteIdent(owner.user)}`);
+    }
   });
 
   let copied = 0;
@@ -197,8 +206,8 @@ export async function copyFromSource(
     env: {
       PGHOST: node.host,
       PGPORT: String(node.port),
-      PGUSER: node.credentials.adminUser,
-      PGPASSWORD: node.credentials.adminPassword,
+      PGUSER: owner.user,
+      PGPASSWORD: owner.password,
     },
     stdin: dump.stdout.pipe(counter),
   });

@@ -43,6 +43,9 @@ export async function connect(
     connectionTimeoutMillis: timeoutMs,
     application_name: applicationName,
     ssl: ssl ? { rejectUnauthorized: false } : false,
+    // Only the catalog is searched: an owner's function or operator in `public` with a closer argument
+    // type (say `public.pg_terminate_backend(int, int)`) would otherwise run as our superuser.
+    options: '-c search_path=pg_catalog',
     // Orchestrator statements are short, except a CHECKPOINT or a promotion of a large, busy
     // server; anything hanging longer than this is a stuck server.
     query_timeout: 600_000,

@@ -5,13 +5,38 @@
  */
 import type { Redis } from 'ioredis';
 import type { EngineCredentials } from '../types';
-import { adminAclRules, replicationAclRules } from './config';
+import { UnsupportedOperationError } from '../errors';
+import { adminAclRules, ownerAclRules, ownerOf, replicationAclRules } from './config';
 
-/** Creates or updates the orchestrator's admin and replication users and saves the ACL file. */
+/**
+ * Creates or updates the orchestrator's admin and replication users, and the cluster's owner when the
+ * credentials name one, and saves the ACL file.
+ */
 export async function ensureOrchestratorUsers(client: Redis, credentials: EngineCredentials): Promise<void> {
   await client.call('ACL', 'SETUSER', credentials.adminUser, 'resetpass', ...adminAclRules(credentials));
   await client.call('ACL', 'SETUSER', credentials.replicationUser, 'resetpass', ...replicationAclRules(credentials));
+  if (ownerOf(credentials)) await setOwner(client, credentials);
   await client.call('ACL', 'SAVE');
+}
+
+/**
+ * Makes the owner exactly what `ownerAclRules` says (password included) and saves the ACL file.
+ * Connections the owner already has stay authenticated.
+ */
+export async function ensureOwnerUser(client: Redis, credentials: EngineCredentials): Promise<void> {
+  await setOwner(client, credentials);
+  await client.call('ACL', 'SAVE');
+}
+
+async function setOwner(client: Redis, credentials: EngineCredentials): Promise<void> {
+  const owner = ownerOf(credentials);
+  if (!owner) {
+    throw new UnsupportedOperationError(
+      "the cluster's credentials name no owner user (a cluster created before owners existed); generate owner credentials first",
+    );
+  }
+  // `reset` first: rules left from an earlier scheme must not survive next to today's.
+  await client.call('ACL', 'SETUSER', owner.user, 'reset', ...ownerAclRules(owner.password));
 }
 
 /**

@@ -4,7 +4,7 @@
  * snapshot. A restore writes the snapshot in place of the node's data and starts the server on it.
  */
 import { createWriteStream } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,14 +82,20 @@ export async function restoreNode(
   // A node restored before it was ever initialised (a new cluster from a backup) needs its files first.
   await createNodeFiles(node, ctx.info.flavour);
   const state = (await readState(paths)) ?? INITIAL_STATE;
+  // The snapshot is copied next to the data while the node still runs: nothing of the node's data is
+  // removed before the whole backup has been read (a store that fails half-way leaves the node as it was).
+  const staged = path.join(node.dataDir, 'restore.rdb.partial');
+  try {
+    await pipeline(store.get(artifact.key), createWriteStream(staged, { mode: 0o600 }));
+    const handle = await open(staged, 'r');
+    await handle.sync().finally(() => handle.close());
+  } catch (err) {
+    await rm(staged, { force: true });
+    throw err;
+  }
   await stopNode(ctx, node);
   await removeDataFiles(paths);
-  const target = path.join(paths.dataDir, 'dump.rdb');
-  const partial = `${target}.restoring`;
-  await pipeline(store.get(artifact.key), createWriteStream(partial, { mode: 0o600 }));
-  const handle = await open(partial, 'r');
-  await handle.sync().finally(() => handle.close());
-  await rename(partial, target);
+  await rename(staged, path.join(paths.dataDir, 'dump.rdb'));
   // With the append-only file on, the server would ignore dump.rdb and start empty: start from the
   // snapshot with it off, then switch it on, which writes a fresh append-only file from memory.
   await saveState(node, ctx.info.flavour, { role: 'primary', fenced: false, appendonly: false });

@@ -10,6 +10,7 @@
  * replication stream, and every snapshot forks the server and can double its memory for a while.
  */
 import { createHash } from 'node:crypto';
+import { ownerIn, type OwnerCredentials } from '../owner';
 import type { EngineCredentials, EngineNode } from '../types';
 import type { RedisFlavour } from './flavours';
 
@@ -80,9 +81,83 @@ export function sha256Hex(secret: string): string {
   return createHash('sha256').update(secret, 'utf8').digest('hex');
 }
 
+/** The owner the credentials name, checked; undefined for a cluster created before owners existed. */
+export function ownerOf(credentials: EngineCredentials): OwnerCredentials | undefined {
+  const owner = ownerIn(credentials);
+  if (owner === undefined) return undefined;
+  checkUserName('owner user', owner.user);
+  if ([credentials.adminUser, credentials.replicationUser, 'default'].includes(owner.user)) {
+    throw new Error(`the owner user cannot be called ${JSON.stringify(owner.user)}; choose a name of its own`);
+  }
+  return owner;
+}
+
 /** ACL rule lists (after the user name) for the users the orchestrator owns. Passwords only as hashes. */
 export function adminAclRules(credentials: EngineCredentials): string[] {
   return ['on', `#${sha256Hex(credentials.adminPassword)}`, '~*', '&*', '+@all'];
+}
+
+/**
+ * Commands the owner never gets, besides the whole `@dangerous` category (which covers them in Redis 7
+ * but not in every fork): they reach the server's files, its role in the cluster, its users, or the fence.
+ */
+export const OWNER_DENIED_COMMANDS = [
+  'config',
+  'debug',
+  'module',
+  'replicaof',
+  'slaveof',
+  'shutdown',
+  'acl',
+  'failover',
+  'save',
+  'bgsave',
+  'bgrewriteaof',
+  'migrate',
+  'sync',
+  'psync',
+  'replconf',
+  'monitor',
+  'cluster',
+  'client|kill',
+  'client|pause',
+  'client|unpause',
+  'client|list',
+  'slowlog',
+  'latency',
+];
+
+/** `@dangerous` commands an application needs and that stay within its own data (RESTORE is sanitised). */
+export const OWNER_ALLOWED_DANGEROUS = [
+  'info',
+  'flushdb',
+  'flushall',
+  'keys',
+  'sort',
+  'sort_ro',
+  'swapdb',
+  'restore',
+  'role',
+  'lastsave',
+];
+
+/**
+ * The cluster owner's rules: every key, channel and command of the dataset, none of the server's. It
+ * cannot make users (ACL is denied), so nothing it makes can hold more than it does.
+ */
+export function ownerAclRules(password: string): string[] {
+  return [
+    'on',
+    `#${sha256Hex(password)}`,
+    '~*',
+    '&*',
+    '+@all',
+    '-@dangerous',
+    ...OWNER_ALLOWED_DANGEROUS.map((command) => `+${command}`),
+    ...OWNER_DENIED_COMMANDS.map((command) => `-${command}`),
+    // Asking who it is is harmless and some clients do.
+    '+acl|whoami',
+  ];
 }
 
 export function replicationAclRules(credentials: EngineCredentials): string[] {
@@ -112,6 +187,8 @@ export function renderAclFile(credentials: EngineCredentials): string {
   }
   const lines = [`user ${credentials.adminUser} ${adminAclRules(credentials).join(' ')}`];
   lines.push(`user ${credentials.replicationUser} ${replicationAclRules(credentials).join(' ')}`);
+  const owner = ownerOf(credentials);
+  if (owner) lines.push(`user ${owner.user} ${ownerAclRules(owner.password).join(' ')}`);
   if (credentials.adminUser !== 'default') lines.push('user default off resetpass resetkeys resetchannels -@all');
   return `${lines.join('\n')}\n`;
 }
@@ -148,6 +225,8 @@ export function renderServerConfig(
     'save ""',
     'dbfilename dump.rdb',
     '',
+    '# RESTORE (which the owner may use) checks every payload deeply, so a crafted one cannot corrupt the server.',
+    'sanitize-dump-payload yes',
     '# Replication: replicas authenticate as the replication user; full syncs stream without touching disk',
     '# and start at once; a 64 MB backlog lets a replica that was away briefly catch up without a full sync.',
     `masteruser ${node.credentials.replicationUser}`,
@@ -162,6 +241,10 @@ export function renderServerConfig(
     `min-replicas-max-lag ${MIN_REPLICAS_MAX_LAG}`,
     `min-replicas-to-write ${state.fenced ? FENCE_MIN_REPLICAS : 0}`,
   ];
+  if (flavour !== 'keydb') {
+    // Redis 7 and Valkey: DEBUG and MODULE are refused to every client, the admin included (KeyDB 6 lacks the settings).
+    lines.push('enable-debug-command no', 'enable-module-command no');
+  }
   if (multiMaster) {
     lines.push(
       '',

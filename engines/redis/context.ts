@@ -5,6 +5,7 @@
 import { statfs } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { BadCredentialsError, NodeNotReadyError } from '../errors';
+import { requireOwner } from '../owner';
 import type { EngineNode } from '../types';
 import type { ProcessSupervisor } from '../../vm/types';
 import { RedisConnectFailure, withClient, type RedisTarget } from './client';
@@ -72,6 +73,12 @@ export function nodeConnectError(node: EngineNode, err: unknown): Error {
   );
 }
 
+/** The cluster owner's address on the node; throws when the credentials name no owner. */
+export function ownerTarget(node: EngineNode): RedisTarget {
+  const owner = requireOwner(node);
+  return { host: node.host, port: node.port, username: owner.user, password: owner.password };
+}
+
 export interface AdminOptions {
   timeoutMs?: number;
   /** Per-command bound; none for long operations (copying keys). */
@@ -89,6 +96,26 @@ export async function withAdmin<T>(
     return await withClient(
       adminTarget(node),
       { timeoutMs, commandTimeoutMs: 'commandTimeoutMs' in options ? options.commandTimeoutMs : 30_000 },
+      work,
+    );
+  } catch (err) {
+    throw nodeConnectError(node, err);
+  }
+}
+
+/** Runs `work` on a connection as the cluster's owner (what migrations write with). */
+export async function withOwner<T>(
+  node: EngineNode,
+  work: (client: Redis) => Promise<T>,
+  options: AdminOptions = {},
+): Promise<T> {
+  try {
+    return await withClient(
+      ownerTarget(node),
+      {
+        timeoutMs: options.timeoutMs ?? 5000,
+        commandTimeoutMs: 'commandTimeoutMs' in options ? options.commandTimeoutMs : 30_000,
+      },
       work,
     );
   } catch (err) {

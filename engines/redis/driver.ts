@@ -16,7 +16,8 @@ import type {
 } from '../types';
 import type { ProcessSupervisor } from '../../vm/types';
 import { backupNode, restoreNode } from './backup';
-import { statfsFreeBytes, withAdmin, type DriverContext, type DriverLogger } from './context';
+import { ensureOwnerUser } from './acl';
+import { statfsFreeBytes, withAdmin, withOwner, type DriverContext, type DriverLogger } from './context';
 import {
   FLAVOURS,
   VERSION_PATTERN,
@@ -174,6 +175,12 @@ class RedisDriver implements RedisEngineDriver {
     return replication.configureAsReplica(this.ctx, node, primary);
   }
 
+  /** Users are per server here: every node needs the call, replicas included. */
+  async ensureOwner(node: EngineNode): Promise<void> {
+    await withAdmin(node, (client) => ensureOwnerUser(client, node.credentials));
+    this.ctx.log('owner in place', { node: node.name });
+  }
+
   fence(node: EngineNode): Promise<ReplicationPosition> {
     return replication.fence(this.ctx, node);
   }
@@ -215,7 +222,8 @@ class RedisDriver implements RedisEngineDriver {
     onProgress?: (progress: CopyProgress) => void,
   ): Promise<CopyReport> {
     const freeDiskBytes = await this.ctx.freeDiskBytes(node.dataDir);
-    const report = await withAdmin(node, (client) => copyKeys(source, { node, client, freeDiskBytes, onProgress }), {
+    // Keys are written as the cluster's owner (RESTORE, sanitised), never as the admin.
+    const report = await withOwner(node, (client) => copyKeys(source, { node, client, freeDiskBytes, onProgress }), {
       commandTimeoutMs: undefined,
     });
     this.ctx.log('source copied', { node: node.name, source: `${source.host}:${source.port}`, keys: report.copied });

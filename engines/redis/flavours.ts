@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { childEnvironment } from '../child-environment';
 import { EngineUnavailableError } from '../errors';
 
 const execFileAsync = promisify(execFile);
@@ -91,7 +92,7 @@ export function parseServerVersion(output: string): string | undefined {
 export async function readServerVersion(binary: string): Promise<string> {
   let output: string;
   try {
-    output = (await execFileAsync(binary, ['--version'], { timeout: 10_000 })).stdout;
+    output = (await execFileAsync(binary, ['--version'], { timeout: 10_000, env: childEnvironment() })).stdout;
   } catch (err) {
     throw new EngineUnavailableError(`${binary} --version failed: ${(err as Error).message}`, { cause: err });
   }

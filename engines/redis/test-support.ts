@@ -16,6 +16,8 @@ export function testCredentials(): EngineCredentials {
     adminPassword: `Adm"in \\#${randomBytes(6).toString('hex')}`,
     replicationUser: 'orch_repl',
     replicationPassword: `Re pl'"\\${randomBytes(6).toString('hex')}`,
+    ownerUser: 'owner',
+    ownerPassword: `Ow ner"\\${randomBytes(6).toString('hex')}`,
   };
 }
 

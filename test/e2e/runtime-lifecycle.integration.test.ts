@@ -7,7 +7,7 @@
 import { Connection, Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import Redis from 'ioredis';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -154,13 +154,14 @@ describe('the product process', { timeout: 240_000 }, () => {
     );
     expect(answer.status).toBe(200);
     connection = answer.body;
+    // The application owner, never the product's admin.
     expect(connection).toMatchObject({
       host: view.body.endpoint!.host,
       port: view.body.endpoint!.port,
-      user: 'dbco_admin',
+      user: 'owner',
     });
     expect(answer.body.uri).toBe(
-      `redis://dbco_admin:${encodeURIComponent(connection.password)}@${connection.host}:${connection.port}`,
+      `redis://owner:${encodeURIComponent(connection.password)}@${connection.host}:${connection.port}`,
     );
     const client = new Redis({ ...connection, username: connection.user, lazyConnect: true });
     await client.connect();
@@ -176,8 +177,46 @@ describe('the product process', { timeout: 240_000 }, () => {
     } finally {
       await temporalConnection.close();
     }
-    expect(credentials.adminPassword).toBe(connection.password);
+    expect(credentials.ownerPassword).toBe(connection.password);
+    expect(credentials.adminPassword).not.toBe(connection.password);
     expect(credentials.replicationPassword.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it("keeps its files to itself and the product's environment out of every engine and front", async () => {
+    const mode = async (file: string) => (await fs.stat(path.join(dataDir!, file))).mode & 0o777;
+    // DATA_DIR is the product user's; as root, the database users may only pass through it (ACL).
+    expect((await mode('.')) & 0o067 & ~0o010).toBe(0);
+    for (const file of ['temporal.db', 'api-token', 'codec.key', 'vm/state.json', `audit/${CLUSTER}.jsonl`]) {
+      expect(await mode(file), file).toBe(0o600);
+    }
+    for (const dir of ['audit', 'backups']) expect(await mode(dir), dir).toBe(0o700);
+    if (process.getuid?.() === 0) {
+      // Neither another local user nor a database server's user reads the journal, keys, audit or backups.
+      for (const user of ['nobody', 'redis']) {
+        for (const target of ['temporal.db', 'codec.key', 'api-token', `audit/${CLUSTER}.jsonl`, 'backups', '.']) {
+          const read = spawnSync('runuser', ['-u', user, '--', 'cat', path.join(dataDir!, target)], {
+            encoding: 'utf8',
+          });
+          expect(read.status, `${user} reads ${target}`).not.toBe(0);
+          expect(read.stderr).toMatch(/Permission denied|Is a directory/);
+        }
+        const list = spawnSync('runuser', ['-u', user, '--', 'ls', dataDir!], { encoding: 'utf8' });
+        expect(list.stderr, `${user} lists DATA_DIR`).toMatch(/Permission denied/);
+      }
+    }
+    const allowed = new Set(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ']);
+    const processes = (await recordedProcesses(dataDir!)).filter((p) => p.alive);
+    expect(processes.length).toBeGreaterThanOrEqual(5);
+    for (const { key, pid } of processes) {
+      const names = readFileSync(`/proc/${pid}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((entry) => entry.slice(0, entry.indexOf('=')));
+      expect(
+        names.filter((name) => !allowed.has(name)),
+        key,
+      ).toEqual([]);
+    }
   });
 
   it('takes the source password of a migration and keeps it, and the generated passwords, out of every history', async () => {
@@ -196,7 +235,12 @@ describe('the product process', { timeout: 240_000 }, () => {
       (a) => idle(a.body),
     );
 
-    const secrets = [credentials.adminPassword, credentials.replicationPassword, SOURCE_PASSWORD];
+    const secrets = [
+      credentials.adminPassword,
+      credentials.replicationPassword,
+      credentials.ownerPassword!,
+      SOURCE_PASSWORD,
+    ];
     const histories = await rawHistories(product!.temporalAddress);
     const ids = histories.map((h) => h.workflowId);
     expect(ids).toEqual(
@@ -264,6 +308,7 @@ describe('the product process', { timeout: 240_000 }, () => {
       for (const secret of [
         credentials.adminPassword,
         credentials.replicationPassword,
+        credentials.ownerPassword!,
         SOURCE_PASSWORD,
         product!.token,
       ]) {

@@ -65,6 +65,7 @@ describe('cluster endpoint', () => {
       cluster: 'guarded',
       node: 'guarded1',
       plan: { cpu: 1, ramMb: 128, diskGb: 1 },
+      allowlist: [],
     });
     const engine = await startBackend('engine', node.privatePort, node.host);
     try {

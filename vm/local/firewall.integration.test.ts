@@ -17,6 +17,12 @@ describe('node firewall', () => {
     backend = await startBackend('backend', node.privatePort, node.host);
   });
 
+  it('admits nobody until a node provisioned without an allowlist is given one', async () => {
+    expect(await from('127.0.0.2')).toBeUndefined();
+    expect(backend.accepted()).toBe(0);
+    await env.provider.setAllowlist('fw1', []);
+  });
+
   afterAll(async () => {
     await backend?.close();
     await env?.cleanup();
@@ -94,6 +100,63 @@ describe('node firewall', () => {
     }, 'the firewall is restarted');
     await waitUntil(async () => (await from('127.0.0.3')) === 'backend', 'the restarted firewall forwards');
     expect(await from('127.0.0.2')).toBeUndefined();
+  });
+
+  it('starts a new node with the allowlist it was provisioned with, never open', async () => {
+    const guarded = await env.provider.provision({
+      cluster: 'fw',
+      node: 'fw2',
+      plan: { cpu: 1, ramMb: 128, diskGb: 1 },
+      allowlist: ['127.0.0.3'],
+    });
+    const engine = await startBackend('fw2', guarded.privatePort, guarded.host);
+    try {
+      expect(await env.provider.getAllowlist('fw2')).toEqual(['127.0.0.3/32']);
+      expect(await greetingVia(guarded.publicPort, { localAddress: '127.0.0.2' })).toBeUndefined();
+      expect(await greetingVia(guarded.publicPort, { localAddress: '127.0.0.3' })).toBe('fw2');
+      expect(engine.accepted()).toBe(1);
+    } finally {
+      await engine.close();
+      await env.provider.deprovision('fw2');
+    }
+  });
+
+  it('keeps the engine on loopback and only the firewall on the public address', () => {
+    expect(node.host).toBe('127.0.0.1');
+    expect(node.publicHost).toBe('127.0.0.1');
+  });
+
+  it('cuts a node off from every client, closing open connections, until the isolation is lifted', async () => {
+    await env.provider.setAllowlist('fw1', []);
+    const open = await probe(node.publicPort, { localAddress: '127.0.0.2' });
+    if (!open.admitted) throw new Error('the firewall refused a connection before the isolation');
+    await env.provider.setIsolation('fw1', true);
+    await closed(open.socket);
+    expect(await from('127.0.0.2')).toBeUndefined();
+    // The allowlist can change meanwhile; the node stays cut off.
+    await env.provider.setAllowlist('fw1', ['127.0.0.2']);
+    expect(await from('127.0.0.2')).toBeUndefined();
+    await env.provider.setIsolation('fw1', false);
+    expect(await from('127.0.0.2')).toBe('backend');
+    expect(await from('127.0.0.3')).toBeUndefined();
+  });
+
+  it('stays cut off when its firewall is killed and restarted by the supervisor', async () => {
+    await env.provider.setAllowlist('fw1', []);
+    await env.provider.setIsolation('fw1', true);
+    const firewall = async () => (await env.provider.processes()).find((p) => p.key === 'firewall/fw1')!;
+    const crashed = (await firewall()).pid!;
+    process.kill(crashed, 'SIGKILL');
+    await waitUntil(async () => {
+      const now = await firewall();
+      return now.running && now.pid !== crashed;
+    }, 'the firewall is restarted');
+    // Refused connections until the restarted front listens (a probe throws), then refused by it.
+    const before = backend.accepted();
+    await waitUntil(async () => (await from('127.0.0.2')) === undefined, 'the restarted firewall refuses');
+    expect(backend.accepted()).toBe(before);
+    await env.provider.setIsolation('fw1', false);
+    expect(await from('127.0.0.2')).toBe('backend');
   });
 
   it('opens to everyone again with an empty list', async () => {

@@ -22,8 +22,10 @@ export interface FrontConfig {
   generation: number;
   listen: FrontListen[];
   target: EndpointAddress;
-  /** Normalised CIDRs; empty = everyone. */
+  /** Normalised CIDRs; empty = everyone (unless `denyAll`). */
   allowlist: string[];
+  /** Admit nobody, whatever the allowlist says (a node not yet given its allowlist, or cut off). */
+  denyAll?: boolean;
   /** Unix socket on which the front accepts `reload` and `status` requests. */
   controlSocket: string;
 }

@@ -56,7 +56,7 @@ class Front {
 
   async reload(): Promise<number> {
     const config = await readFrontConfig(this.configPath);
-    const allowed = compileAllowlist(config.allowlist);
+    const allowed = config.denyAll ? () => false : compileAllowlist(config.allowlist);
     this.config = config;
     this.allowed = allowed;
     let closed = 0;
@@ -71,6 +71,7 @@ class Front {
     log('configuration applied', {
       generation: config.generation,
       allowlist: config.allowlist,
+      denyAll: config.denyAll ?? false,
       target: config.target,
       closedConnections: closed,
     });

@@ -24,8 +24,9 @@ export interface LocalVmProviderOptions {
   /** Inclusive range the provider allocates ports from. */
   portRange?: [number, number];
   /**
-   * Address engines and fronts listen on (default 127.0.0.1; fronts then also listen on ::1 when it
-   * exists). Use a specific address: the engine's private port is reachable wherever this address is.
+   * Address the fronts (node firewalls and cluster endpoints) listen on (default 127.0.0.1; they then
+   * also listen on ::1 when it exists). Engines always listen on loopback only: clients reach them
+   * through the fronts, never around them.
    */
   host?: string;
   /** Receives lifecycle events (provisioning, restarts, failures); default: JSON lines on stderr. */
@@ -71,6 +72,7 @@ export class LocalVmProvider implements VmProvider {
   async provision(request: ProvisionRequest): Promise<ProvisionedNode> {
     validateName('node', request.node);
     validateName('cluster', request.cluster);
+    const allowlist = request.allowlist === undefined ? undefined : parseAllowlist(request.allowlist);
     const { store } = await this.open();
     return this.mutex.run(`node:${request.node}`, async () => {
       let record = store.state.nodes[request.node];
@@ -89,12 +91,14 @@ export class LocalVmProvider implements VmProvider {
           cluster: request.cluster,
           node: request.node,
           dataDir: join(nodeDir, 'data'),
-          host: this.host,
+          host: ENGINE_HOST,
           privatePort,
           publicHost: this.host,
           publicPort,
           plan: request.plan,
-          allowlist: [],
+          // The firewall starts with the cluster's allowlist, or admits nobody until it gets one.
+          allowlist: allowlist ?? [],
+          ...(allowlist === undefined ? { closed: true } : {}),
           generation: 1,
           createdAt: new Date().toISOString(),
         };
@@ -142,12 +146,36 @@ export class LocalVmProvider implements VmProvider {
       if (record === undefined) throw new UnknownNodeError(`node ${node} is not provisioned; provision it first`);
       await store.update(() => {
         record.allowlist = normalised;
+        delete record.closed;
         record.generation++;
       });
       await fronts.apply(firewallKey(node), this.firewallPaths(node), await this.firewallConfig(record));
       this.log('allowlist applied', { node, allowlist: normalised });
     });
-    // An endpoint in front of this node enforces the same allowlist (see `endpointSettings`).
+    await this.reapplyEndpointsOf(node);
+  }
+
+  async setIsolation(node: string, isolated: boolean): Promise<void> {
+    const { store, fronts } = await this.open();
+    await this.mutex.run(`node:${node}`, async () => {
+      const record = store.state.nodes[node];
+      if (record === undefined) throw new UnknownNodeError(`node ${node} is not provisioned; provision it first`);
+      if ((record.isolated ?? false) === isolated) return;
+      // Recorded before it is applied: a firewall restarted at any point reads the isolation from disk.
+      await store.update(() => {
+        if (isolated) record.isolated = true;
+        else delete record.isolated;
+        record.generation++;
+      });
+      await fronts.apply(firewallKey(node), this.firewallPaths(node), await this.firewallConfig(record));
+      this.log(isolated ? 'node cut off from every client' : 'node reachable again', { node });
+    });
+    await this.reapplyEndpointsOf(node);
+  }
+
+  /** An endpoint in front of this node enforces the node's allowlist and isolation (see `applyEndpoint`). */
+  private async reapplyEndpointsOf(node: string): Promise<void> {
+    const { store } = await this.open();
     for (const endpoint of Object.values(store.state.endpoints)) {
       if (this.nodeBehind(store.state, endpoint.target)?.node !== node) continue;
       await this.mutex.run(`endpoint:${endpoint.cluster}`, async () => {
@@ -267,7 +295,10 @@ export class LocalVmProvider implements VmProvider {
   /** Lazily opens the state (a new instance after a crash picks it up here). */
   private open(): Promise<{ store: StateStore; processes: LocalSupervisor; fronts: FrontRunner }> {
     this.opened ??= (async () => {
-      await fs.mkdir(join(this.baseDir, 'nodes'), { recursive: true, mode: 0o755 });
+      // Traversable, not listable: engines running as their own users reach their node's directory
+      // by its name, and nobody lists the nodes (see SECURITY.md).
+      await fs.mkdir(join(this.baseDir, 'nodes'), { recursive: true, mode: 0o711 });
+      for (const dir of [this.baseDir, join(this.baseDir, 'nodes')]) await fs.chmod(dir, 0o711);
       const store = await StateStore.open(this.baseDir);
       const processes = new LocalSupervisor(store, this.log);
       return { store, processes, fronts: new FrontRunner(processes) };
@@ -279,7 +310,8 @@ export class LocalVmProvider implements VmProvider {
   /** Makes sure the node's directories exist and its firewall runs with the recorded configuration. */
   private async bringUp(record: NodeRecord): Promise<void> {
     const { fronts } = await this.open();
-    await fs.mkdir(record.dataDir, { recursive: true, mode: 0o755 });
+    await fs.mkdir(record.dataDir, { recursive: true, mode: 0o711 });
+    for (const dir of [this.nodeDir(record.node), record.dataDir]) await fs.chmod(dir, 0o711);
     await fronts.apply(firewallKey(record.node), this.firewallPaths(record.node), await this.firewallConfig(record));
   }
 
@@ -302,6 +334,7 @@ export class LocalVmProvider implements VmProvider {
       listen: await this.listenAddresses(record.publicPort),
       target: { host: record.host, port: record.privatePort },
       allowlist: record.allowlist,
+      denyAll: admitsNobody(record),
     };
   }
 
@@ -322,6 +355,7 @@ export class LocalVmProvider implements VmProvider {
       listen: await this.listenAddresses(endpoint.port),
       target: forwardsTo,
       allowlist: node?.allowlist ?? [],
+      denyAll: node !== undefined && admitsNobody(node),
     });
   }
 
@@ -357,6 +391,7 @@ export class LocalVmProvider implements VmProvider {
         if (chosen.length === owners.length) break;
         if (store.state.ports[port] !== undefined || forwardedTo.has(port) || chosen.includes(port)) continue;
         if (!(await canBind(this.host, port)) || (ipv6 && !(await canBind('::1', port)))) continue;
+        if (this.host !== ENGINE_HOST && !(await canBind(ENGINE_HOST, port))) continue;
         chosen.push(port);
       }
       if (chosen.length < owners.length) {
@@ -368,6 +403,13 @@ export class LocalVmProvider implements VmProvider {
       return chosen;
     });
   }
+}
+
+/** Engines listen here only; the fronts listen on the provider's host. */
+const ENGINE_HOST = '127.0.0.1';
+
+function admitsNobody(record: NodeRecord): boolean {
+  return (record.closed ?? false) || (record.isolated ?? false);
 }
 
 function toProvisionedNode(record: NodeRecord): ProvisionedNode {

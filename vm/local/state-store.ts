@@ -13,8 +13,12 @@ import type { ProcessIdentity } from './proc';
 
 export interface NodeRecord extends ProvisionedNode {
   plan: NodePlan;
-  /** Normalised CIDRs; empty = open to all. */
+  /** Normalised CIDRs; empty = open to all (unless `closed` or `isolated`). */
   allowlist: string[];
+  /** Provisioned without an allowlist and none applied since: the firewall admits nobody. */
+  closed?: boolean;
+  /** Cut off from every client (`setIsolation`), whatever the allowlist says. */
+  isolated?: boolean;
   /** Bumped on every firewall configuration change; the front reports which one it applied. */
   generation: number;
   createdAt: string;

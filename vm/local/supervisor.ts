@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 
+import { childEnvironment } from '../../engines/child-environment';
 import type { ProcessSpec } from '../types';
 import { ProcessStartError } from '../errors';
 import { KeyedMutex } from './keyed-mutex';
@@ -258,7 +259,8 @@ async function spawnDetached(
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
       cwd: spec.cwd,
-      env: { ...process.env, ...spec.env },
+      // Nothing of the product's environment: only what the process needs, plus what its spec adds.
+      env: childEnvironment(spec.env),
       uid: ids?.uid,
       gid: ids?.gid,
     });

@@ -46,7 +46,9 @@ export class JournalFile {
 
   /** Opens (creating) the file for appending, cutting off a torn tail first. */
   static async open(file: string, validBytes: number): Promise<JournalFile> {
-    const handle = await open(file, 'a+');
+    // The journal holds every workflow's history: readable by the server's own user only.
+    const handle = await open(file, 'a+', 0o600);
+    await handle.chmod(0o600);
     const { size } = await handle.stat();
     if (size > validBytes) {
       await handle.truncate(validBytes);
@@ -71,7 +73,7 @@ export class JournalFile {
   /** Replaces the whole file with `payloads` atomically (compaction), then keeps appending to it. */
   async rewrite(payloads: readonly string[]): Promise<void> {
     const tmp = `${this.path}.compact-${process.pid}`;
-    const fd = openSync(tmp, 'w');
+    const fd = openSync(tmp, 'w', 0o600);
     let bytes = 0;
     try {
       for (const payload of payloads) {
